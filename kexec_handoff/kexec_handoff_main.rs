@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+
+// Copyright (C) 2026 The hasys authors.
+
+//! kexec_handoff: planned kexec handoff.
+//!
+//! kexec_handoff carries the error log, the health state and the cluster epoch into
+//! the next kernel through Kexec HandOver (KHO) when an operator asks for a planned
+//! kexec through sysfs.
+//!
+//! At this stage the module registers its directory `/sys/kernel/ha/kexec_handoff/` through
+//! hwerr's API, which is also what makes it depend on `hwerr.ko`.
+
+use kernel::prelude::*;
+
+#[path = "../include/hasys/hwerr.rs"]
+mod hwerr;
+
+module! {
+    type: KexecHandoffModule,
+    name: "kexec_handoff",
+    authors: ["The hasys authors"],
+    description: "hasys planned kexec handoff",
+    license: "GPL",
+}
+
+/// kexec_handoff's module state.
+struct KexecHandoffModule {
+    _component: hwerr::Component,
+}
+
+impl kernel::Module for KexecHandoffModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            _component: hwerr::Component::new(c"kexec_handoff")?,
+        })
+    }
+}

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM (started by vmtest.py), as root. Never trusts its own exit
+# code to reach the host: everything goes to files in the results directory $1, which
+# the host reads and judges. `done` is written last.
+#
+#   guest-run.sh <results> test   KUnit suites, then the staged kselftests
+#   guest-run.sh <results> demo   load hasys and show what it does
+#
+# Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
+# HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests).
+set -u
+res=$1
+mode=$2
+export HASYS_MODDIR HASYS_SELFTEST_FAIL="${HASYS_SELFTEST_FAIL:-0}"
+dbg=/sys/kernel/debug
+
+mountpoint -q $dbg || mount -t debugfs none $dbg
+dmesg >"$res/dmesg-boot.txt"
+dmesg -C
+
+# Module names in load order, from the build's modules.order.
+mods=$(sed -e 's#^.*/##' -e 's#\.[a-z]*$##' "$HASYS_MODDIR/modules.order")
+ko() { echo "$HASYS_MODDIR/$(grep -E "(^|/)$1\.(o|ko)\$" "$HASYS_MODDIR/modules.order" |
+	sed 's#\.[a-z]*$##').ko"; }
+
+run_test() {
+	# Forget what boot allocated, so kmemleak reports only what the tests leak.
+	[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+
+	# KUnit: a module's suites run when it loads and report KTAP to the log.
+	for m in $mods; do insmod "$(ko "$m")" || echo "insmod $m failed" >>"$res/kunit-load.txt"; done
+	dmesg >"$res/kunit.log"
+	for m in $(echo "$mods" | tac); do rmmod "$m"; done
+
+	(cd "$HASYS_KSELFTEST" && ./run_kselftest.sh) >"$res/kselftest.ktap" 2>&1
+	echo "$?" >"$res/kselftest.rc"
+
+	if [ -w $dbg/kmemleak ]; then
+		# An object must stay unreferenced for 5 s and two scans to be reported.
+		echo scan >$dbg/kmemleak
+		sleep 6
+		echo scan >$dbg/kmemleak
+		cat $dbg/kmemleak >"$res/kmemleak.txt"
+	else
+		echo "kmemleak not available" >"$res/kmemleak.txt"
+	fi
+}
+
+run_demo() {
+	local m
+	echo "== insmod the hasys modules, hwerr first (modules.order)"
+	for m in $mods; do echo "# insmod $m.ko"; insmod "$(ko "$m")" || return 1; done
+	echo
+	echo "== lsmod | grep hasys modules"
+	lsmod | grep -E "^($(echo $mods | tr ' ' '|'))\b"
+	echo
+	echo "== modinfo: every module depends on hwerr"
+	for m in $mods; do printf '%-14s depends: %s\n' "$m" "$(modinfo -F depends "$(ko "$m")")"; done
+	echo
+	echo "== /sys/kernel/ha"
+	for f in /sys/kernel/ha/*/*; do printf '%-40s %s\n' "$f" "$(cat "$f")"; done
+	if [ -x "${HASYS_HACTL:-}" ]; then
+		echo
+		echo "== hactl status"
+		"$HASYS_HACTL" status
+	fi
+	echo
+	echo "== rmmod hwerr while the others use it (refused)"
+	rmmod hwerr
+	echo
+	echo "== rmmod in reverse order"
+	for m in $(echo "$mods" | tac); do echo "# rmmod $m"; rmmod "$m"; done
+	echo
+	echo "== dmesg"
+	dmesg
+}
+
+case $mode in
+test) run_test ;;
+demo) run_demo >"$res/demo.log" 2>&1 ;;
+*) echo "unknown mode $mode" >"$res/error.txt" ;;
+esac
+dmesg >"$res/dmesg.txt"
+echo done >"$res/done"

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make setup: install everything hasys needs to build and test, idempotently.
+#
+#  - Debian bookworm packages (clang-19 toolchain, rustc-web + rust-web-src, QEMU, ...);
+#  - the Linux 7.2.x source from Debian's linux-source-7.2 package (unstable, falling back
+#    to trixie-backports), fetched through a *private* apt sources file and lists
+#    directory: the machine's own apt sources are never touched;
+#  - bindgen-cli 0.72.1 (cargo install --locked) and virtme-ng (PyPI, pinned);
+#  - prints every tool's version and fails naming the missing piece.
+#
+# Everything fetched lives under $HASYS_CACHE (default ~/.cache/hasys), outside the
+# clone, so a fresh clone on the same machine reuses it.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/env.sh
+. "$here/env.sh"
+
+BINDGEN_VERSION=0.72.1
+VIRTME_NG_VERSION=1.42
+PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev rustc-web rust-web-src rust-web-clippy rustfmt-web
+          flex bison bc libelf-dev libssl-dev cpio kmod qemu-system-x86
+          kexec-tools busybox-static python3-venv)
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+mkdir -p "$HASYS_CACHE"
+
+# --- 1. Debian packages -------------------------------------------------------------
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing Debian packages: ${missing[*]}"
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
+		"${missing[@]}" >"$HASYS_CACHE/apt.log" 2>&1 ||
+		die "apt-get install ${missing[*]} failed (log: $HASYS_CACHE/apt.log)"
+else
+	say "Debian packages: all present"
+fi
+
+# --- 2. Linux 7.2.x source (private apt config, never the machine's sources) ----------
+if [ ! -f "$KSRC/Makefile" ]; then
+	apt_dir="$HASYS_CACHE/apt"
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/deb"
+	kr=/usr/share/keyrings/debian-archive-keyring.gpg
+	got=
+	for suite in unstable trixie-backports; do
+		printf 'deb [signed-by=%s] http://deb.debian.org/debian %s main\n' "$kr" "$suite" \
+			>"$apt_dir/sources.list"
+		aopt=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o "Dir::Etc::sourceparts=-"
+		      -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache::Archives=$apt_dir/archives"
+		      -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1")
+		say "looking for linux-source-7.2 in $suite"
+		apt-get "${aopt[@]}" update -qq >"$apt_dir/update-$suite.log" 2>&1 || continue
+		ver=$(apt-cache "${aopt[@]}" policy linux-source-7.2 2>/dev/null |
+			awk '/Candidate:/ {print $2}')
+		[ -n "$ver" ] && [ "$ver" != "(none)" ] || continue
+		(cd "$apt_dir/deb" && apt-get "${aopt[@]}" download "linux-source-7.2=$ver" \
+			>"$apt_dir/download.log" 2>&1) || continue
+		got="$suite $ver"
+		break
+	done
+	[ -n "$got" ] || die "could not fetch linux-source-7.2 from unstable or trixie-backports"
+	deb=$(ls "$apt_dir"/deb/linux-source-7.2_*.deb | head -n1)
+	say "extracting $(basename "$deb")"
+	tmp="$HASYS_CACHE/src.tmp"
+	rm -rf "$tmp" && mkdir -p "$tmp"
+	dpkg -x "$deb" "$tmp/deb"
+	tar -C "$tmp" -xf "$tmp"/deb/usr/src/linux-source-7.2.tar.xz
+	rm -rf "$KSRC"; mkdir -p "$(dirname "$KSRC")"
+	mv "$tmp/linux-source-7.2" "$KSRC"
+	echo "$got" >"$KSRC/.hasys-debian-version"
+	rm -rf "$tmp" "$apt_dir/deb"
+fi
+say "kernel source: $KSRC (Debian $(cat "$KSRC/.hasys-debian-version"), $(make -s -C "$KSRC" kernelversion))"
+
+# --- 3. bindgen-cli -------------------------------------------------------------------
+if ! "$BINDGEN" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
+	say "installing bindgen-cli $BINDGEN_VERSION into $HASYS_CACHE/cargo"
+	cargo install --quiet --locked --root "$HASYS_CACHE/cargo" bindgen-cli \
+		--version "$BINDGEN_VERSION" || die "cargo install bindgen-cli $BINDGEN_VERSION failed"
+fi
+
+# --- 4. virtme-ng ---------------------------------------------------------------------
+if ! "$VNG" --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then
+	say "installing virtme-ng $VIRTME_NG_VERSION into $HASYS_CACHE/venv"
+	python3 -m venv "$HASYS_CACHE/venv" || die "python3 -m venv failed"
+	"$HASYS_CACHE/venv/bin/pip" install -q "virtme-ng==$VIRTME_NG_VERSION" ||
+		die "pip install virtme-ng==$VIRTME_NG_VERSION failed"
+fi
+
+# --- 5. Check and print every tool ----------------------------------------------------
+check() { # name, command...
+	local name=$1; shift
+	local v
+	v=$("$@" 2>&1 | head -n1) || die "$name missing or broken: '$*' failed"
+	printf '  %-14s %s\n' "$name" "$v"
+}
+say "toolchain:"
+check clang       clang-19 --version
+check ld.lld      ld.lld-19 --version
+check rustc       /usr/bin/rustc --version
+check rust-src    ls -d "$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust/library/core"
+check clippy      /usr/bin/clippy-driver --version
+check rustfmt     /usr/bin/rustfmt --version
+check bindgen     "$BINDGEN" --version
+check cargo       cargo --version
+check vng         "$VNG" --version
+check qemu        qemu-system-x86_64 --version
+check busybox     sh -c "busybox 2>&1 | head -n1"
+check kexec       kexec --version
+make -s -C "$KSRC" LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN="$BINDGEN" rustavailable \
+	>/dev/null 2>"$HASYS_CACHE/rustavailable.log" ||
+	die "kernel says Rust is not available: $(tail -n3 "$HASYS_CACHE/rustavailable.log")"
+say "Rust is available for $KSRC"
+say "done"

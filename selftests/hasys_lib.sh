@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for hasys selftests; sourced. Installed next to each test by `make selftests`.
+#
+# HASYS_MODDIR is the built tree (modules.order, */*.ko, VERSION). Load order is the
+# order of modules.order, which the top Kbuild sets with hwerr first.
+
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
+
+if [ -z "${HASYS_MODDIR:-}" ] || [ ! -r "$HASYS_MODDIR/modules.order" ]; then
+	ktap_print_header
+	ktap_skip_all "HASYS_MODDIR does not point at a built hasys tree"
+	exit "$KSFT_SKIP"
+fi
+
+# Module names in load order.
+hasys_modules() {
+	sed -e 's#^.*/##' -e 's#\.[a-z]*$##' "$HASYS_MODDIR/modules.order"
+}
+
+# Module names in unload order.
+hasys_modules_rev() {
+	hasys_modules | tac
+}
+
+# Path of module $1's .ko.
+hasys_ko() {
+	local p
+	p=$(grep -E "(^|/)$1\.(o|ko)\$" "$HASYS_MODDIR/modules.order") || return 1
+	echo "$HASYS_MODDIR/${p%.*}.ko"
+}
+
+hasys_loaded() {
+	[ -d "/sys/module/$1" ]
+}
+
+# Loads every module in order; prints the first failure and returns 1.
+hasys_load_all() {
+	local m
+	for m in $(hasys_modules); do
+		hasys_loaded "$m" && continue
+		insmod "$(hasys_ko "$m")" || { ktap_print_msg "insmod $m failed"; return 1; }
+	done
+}
+
+# Unloads every loaded module in reverse order; prints the first failure and returns 1.
+hasys_unload_all() {
+	local m
+	for m in $(hasys_modules_rev); do
+		hasys_loaded "$m" || continue
+		rmmod "$m" || { ktap_print_msg "rmmod $m failed"; return 1; }
+	done
+}
+
+# Succeeds if no hasys module is loaded.
+hasys_none_loaded() {
+	local m
+	for m in $(hasys_modules); do
+		hasys_loaded "$m" && { ktap_print_msg "$m still loaded"; return 1; }
+	done
+	return 0
+}
+
+# ktap_check <description> <command...>: one KTAP result from a command's status.
+ktap_check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_test_fail "$desc"
+	fi
+}

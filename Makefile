@@ -31,7 +31,7 @@ OUT ?= $(CURDIR)/build
 KERNEL_RS := $(shell find hwerr hadetect cluster_msg kexec_handoff crashdump include samples \
 		-name '*.rs' 2>/dev/null)
 
-.PHONY: help setup kernel modules clippy lint userspace selftests vmtest check \
+.PHONY: help setup kernel modules clippy lint fmt harness-unit userspace selftests vmtest check \
 	check-harness demo clean
 
 help:
@@ -45,7 +45,9 @@ help:
 	@echo '  make modules       build the five modules (KDIR=<build tree> for your own kernel)'
 	@echo '  make clippy        the modules again through clippy (CLIPPY=1), warnings as errors'
 	@echo '  make lint          rustfmt on the kernel Rust, version strings agree'
+	@echo '  make fmt           format all Rust: kernel (kernel .rustfmt.toml) and cargo'
 	@echo '  make userspace     cargo fmt --check, clippy -D warnings and test on tools/'
+	@echo '  make harness-unit  unit tests of the VM harness'"'"'s KTAP and kernel-log judging'
 	@echo '  make selftests     build and stage selftests/ for the VM in $$OUT'
 	@echo '  make vmtest        boot the test kernel, run KUnit + kselftests, judge the logs'
 	@echo '  make check-harness prove the harness fails: a deliberately failing test must fail it'
@@ -72,10 +74,17 @@ lint:
 	@v=$$(cat VERSION); grep -q "^version = \"$$v\"" Cargo.toml || \
 		{ echo "lint: Cargo.toml's version is not VERSION ($$v)"; exit 1; }
 
+fmt:
+	$(RUSTFMT) --edition 2021 --config-path $(KSRC)/.rustfmt.toml $(KERNEL_RS)
+	cargo fmt --all
+
 userspace:
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo test --locked --workspace
+
+harness-unit:
+	cd scripts && python3 -m unittest -q test_vmtest
 
 selftests:
 	@scripts/stage-selftests.sh "$(OUT)/kselftest"
@@ -85,18 +94,24 @@ vmtest: selftests
 
 check: setup
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory kernel modules clippy lint userspace vmtest && \
+	$(MAKE) --no-print-directory kernel clippy modules lint harness-unit userspace vmtest && \
 	echo "make check: done in $$(( $$(date +%s) - start )) s"
 
 check-harness: setup kernel modules selftests
-	@echo 'check-harness: running the VM tests with HASYS_SELFTEST_FAIL=1; they must fail'
-	@if HASYS_SELFTEST_FAIL=1 scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/harness" \
-		--mode test; then \
-		echo 'check-harness: FAIL: the harness passed a run with a failing test'; exit 1; \
-	else echo 'check-harness: ok: the failing selftest failed the run'; fi
+	@echo 'check-harness: HASYS_SELFTEST_FAIL=1: the canary selftest fails; the run must fail'
+	@mkdir -p "$(OUT)/harness"
+	@HASYS_SELFTEST_FAIL=1 HASYS_KSELFTEST_ARGS="-c harness" scripts/vmtest.py \
+		--kdir "$(KDIR)" --out "$(OUT)/harness" --kselftest "$(OUT)/kselftest" --mode test \
+		>"$(OUT)/harness/judge.txt"; rc=$$?; cat "$(OUT)/harness/judge.txt"; \
+	if [ $$rc -ne 0 ] && grep -q 'FAIL  deliberate failure' "$(OUT)/harness/judge.txt" && \
+		grep -q '^[0-9]* passed, [1-9][0-9]* failed$$' "$(OUT)/harness/judge.txt"; then \
+		echo 'check-harness: ok: the failing selftest failed the run'; \
+	else echo "check-harness: FAIL: the run (exit $$rc) did not fail on the canary"; exit 1; fi
 
 demo: setup kernel modules
-	@scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/demo" --mode demo
+	cargo build --locked --release -p hactl
+	@HASYS_HACTL=$(CARGO_TARGET_DIR)/release/hactl \
+		scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/demo" --mode demo
 
 clean:
 	-$(KMAKE) clean

@@ -92,7 +92,14 @@ mod tests {
 
     #[test]
     fn bad_names_are_einval() {
-        for name in [c"", c"a/b", c"/", c".", c"..", c"name_that_is_33_bytes_long_xxxxxx"] {
+        for name in [
+            c"",
+            c"a/b",
+            c"/",
+            c".",
+            c"..",
+            c"name_that_is_33_bytes_long_xxxxxx",
+        ] {
             assert_eq!(Component::new(name).err(), Some(EINVAL));
         }
     }

@@ -9,11 +9,13 @@
 #   guest-run.sh <results> demo   load hasys and show what it does
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
-# HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests).
+# HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
+# HASYS_KSELFTEST_ARGS (run_kselftest.sh options, e.g. "-c lifecycle").
 set -u
 res=$1
 mode=$2
 export HASYS_MODDIR HASYS_SELFTEST_FAIL="${HASYS_SELFTEST_FAIL:-0}"
+HASYS_KSELFTEST_ARGS=${HASYS_KSELFTEST_ARGS:-}
 dbg=/sys/kernel/debug
 
 mountpoint -q $dbg || mount -t debugfs none $dbg
@@ -34,8 +36,9 @@ run_test() {
 	dmesg >"$res/kunit.log"
 	for m in $(echo "$mods" | tac); do rmmod "$m"; done
 
-	(cd "$HASYS_KSELFTEST" && ./run_kselftest.sh) >"$res/kselftest.ktap" 2>&1
-	echo "$?" >"$res/kselftest.rc"
+	# Through a pipe: the runner reopens /dev/stdout for nested output, which on a
+	# plain file would write over the top-level lines.
+	(cd "$HASYS_KSELFTEST" && ./run_kselftest.sh $HASYS_KSELFTEST_ARGS) 2>&1 | cat >"$res/kselftest.ktap"
 
 	if [ -w $dbg/kmemleak ]; then
 		# An object must stay unreferenced for 5 s and two scans to be reported.

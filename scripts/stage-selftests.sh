@@ -23,7 +23,9 @@ cp -r "$kst/kselftest" "$dest/"
 for dir in "$top"/selftests/*/; do
 	c=$(basename "$dir")
 	[ -f "$dir/Makefile" ] || continue
-	make -s -C "$dir" KSRC="$KSRC" install INSTALL_PATH="$dest/$c" >/dev/null
-	make -s -C "$dir" KSRC="$KSRC" emit_tests COLLECTION="$c" >>"$dest/kselftest-list.txt"
+	mkdir -p "$dest/.build/$c"
+	make -s -C "$dir" KSRC="$KSRC" OUTPUT="$dest/.build/$c" install \
+		INSTALL_PATH="$dest/$c" >/dev/null
+	make -s -C "$dir" KSRC="$KSRC" OUTPUT="$dest/.build/$c" emit_tests COLLECTION="$c" >>"$dest/kselftest-list.txt"
 done
 echo "stage-selftests: $(wc -l <"$dest/kselftest-list.txt") tests staged in $dest"

@@ -95,7 +95,10 @@ class DmesgTest(unittest.TestCase):
             return v
 
     def test_clean(self):
-        self.assertEqual(self.run_log("[ 1.0] hwerr: hasys 0.1.0 loaded\n").failed, [])
+        for line in ["hwerr: hasys 0.1.0 loaded",
+                     "rcu: \tRCU lockdep checking is enabled.",
+                     "EDAC DEBUG: edac_mc_sysfs_init: device mc created"]:
+            self.assertEqual(self.run_log(f"[ 1.0] {line}\n").failed, [], line)
 
     def test_reports_fail(self):
         for line in ["BUG: KASAN: slab-use-after-free in hwerr_read",
@@ -103,7 +106,9 @@ class DmesgTest(unittest.TestCase):
                      "WARNING: possible circular locking dependency detected",
                      "BUG: sleeping function called from invalid context",
                      "kmemleak: 1 new suspected memory leaks",
-                     "rust_kernel: panicked at hwerr/hwerr_main.rs:1:1"]:
+                     "rust_kernel: panicked at hwerr/hwerr_main.rs:1:1",
+                     "turning off the locking correctness validator.",
+                     "Call Trace:"]:
             self.assertEqual(self.run_log(f"[ 1.0] {line}\n").failed, ["dmesg"], line)
 
     def test_missing_log_fails(self):

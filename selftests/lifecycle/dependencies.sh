@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Every module depends on hwerr, and the kernel enforces it: modinfo says so, a
-# dependent does not load without hwerr, hwerr does not unload under a dependent, and
-# modprobe loads and removes them in the right order.
+# Every module depends on hwerr, as tools see it: modinfo says so, hwerr's refcnt
+# counts its dependents, and modprobe loads and removes them in the right order.
+# (load_unload.c checks the syscall-level refusals: a dependent without hwerr is
+# -ENOENT, hwerr under a dependent is -EWOULDBLOCK.)
 
 . "$(dirname "$0")/hasys_lib.sh"
 
@@ -11,7 +12,7 @@ deps=$(hasys_modules | grep -vx hwerr)
 ndeps=$(echo "$deps" | wc -l)
 
 ktap_print_header
-ktap_set_plan $((ndeps * 2 + 6))
+ktap_set_plan $((ndeps + 6))
 
 hasys_unload_all >/dev/null 2>&1
 
@@ -22,16 +23,11 @@ for m in $deps; do
 		test "$(modinfo -F depends "$(hasys_ko "$m")")" = hwerr
 done
 
-for m in $deps; do
-	ktap_check "$m: insmod without hwerr fails" \
-		sh -c "! insmod '$(hasys_ko "$m")' 2>/dev/null && ! test -d /sys/module/$m"
-done
-
 hasys_load_all || ktap_exit_fail_msg "could not load the modules"
 ktap_check "hwerr refcnt counts its $ndeps dependents" \
 	test "$(cat /sys/module/hwerr/refcnt)" = "$ndeps"
 ktap_check "rmmod hwerr under its dependents fails and keeps /sys/kernel/ha" \
-	sh -c '! rmmod hwerr 2>/dev/null && test -d /sys/kernel/ha/hwerr'
+	eval '! rmmod hwerr 2>/dev/null && test -d /sys/kernel/ha/hwerr'
 ktap_check "dependents then hwerr unload in reverse order" hasys_unload_all
 
 # modprobe from a private module tree: depmod orders the dependency for us.

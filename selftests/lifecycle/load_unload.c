@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Load and unload every hasys module HASYS_LOAD_CYCLES times (default 50), in
+ * dependency order, with the same syscalls kmod uses (finit_module, delete_module),
+ * checking after each step that the kernel agrees.
+ *
+ * C rather than shell: in the test VM (TCG, KASAN, lockdep) every exec costs ~0.3 s,
+ * which would be most of the run; this way the cycles measure module load and unload.
+ *
+ * HASYS_MODDIR is the built tree; modules.order gives the modules and their order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define MAX_MODS 16
+
+FIXTURE(modules) {
+	char path[MAX_MODS][PATH_MAX];
+	char name[MAX_MODS][64];
+	int n;
+};
+
+static int load(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret, err;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, "", 0);
+	err = errno;
+	close(fd);
+	return ret ? -err : 0;
+}
+
+static int unload(const char *name)
+{
+	return syscall(__NR_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+/* The module's /sys/module/<name>/initstate, or "" if it is not loaded. */
+static const char *mod_state(const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "";
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+FIXTURE_SETUP(modules)
+{
+	const char *dir = getenv("HASYS_MODDIR");
+	char line[PATH_MAX], order[PATH_MAX];
+	FILE *f;
+
+	if (!dir)
+		SKIP(return, "HASYS_MODDIR is not set");
+	snprintf(order, sizeof(order), "%s/modules.order", dir);
+	f = fopen(order, "r");
+	ASSERT_NE(NULL, f) TH_LOG("cannot open %s", order);
+	self->n = 0;
+	while (fgets(line, sizeof(line), f) && self->n < MAX_MODS) {
+		char *dot, *base;
+
+		line[strcspn(line, "\n")] = '\0';
+		dot = strrchr(line, '.');
+		if (!dot)
+			continue;
+		*dot = '\0';
+		base = strrchr(line, '/');
+		snprintf(self->path[self->n], PATH_MAX, "%s/%s.ko", dir, line);
+		snprintf(self->name[self->n], 64, "%s", base ? base + 1 : line);
+		self->n++;
+	}
+	fclose(f);
+	ASSERT_GT(self->n, 1);
+	ASSERT_STREQ("hwerr", self->name[0]);
+	/* Start from nothing loaded. */
+	for (int i = self->n - 1; i >= 0; i--)
+		unload(self->name[i]);
+}
+
+FIXTURE_TEARDOWN(modules)
+{
+	for (int i = self->n - 1; i >= 0; i--)
+		unload(self->name[i]);
+}
+
+TEST_F_TIMEOUT(modules, load_unload_cycles, 1800)
+{
+	const char *env = getenv("HASYS_LOAD_CYCLES");
+	int cycles = env ? atoi(env) : 50;
+	char buf[32];
+
+	ASSERT_GT(cycles, 0);
+	for (int c = 1; c <= cycles; c++) {
+		for (int i = 0; i < self->n; i++) {
+			ASSERT_EQ(0, load(self->path[i]))
+				TH_LOG("cycle %d: load %s", c, self->name[i]);
+			ASSERT_STREQ("live", mod_state(self->name[i], buf, sizeof(buf)))
+				TH_LOG("cycle %d: %s", c, self->name[i]);
+		}
+		for (int i = self->n - 1; i >= 0; i--) {
+			ASSERT_EQ(0, unload(self->name[i]))
+				TH_LOG("cycle %d: unload %s", c, self->name[i]);
+			ASSERT_STREQ("", mod_state(self->name[i], buf, sizeof(buf)))
+				TH_LOG("cycle %d: %s still loaded", c, self->name[i]);
+		}
+		ASSERT_NE(0, access("/sys/kernel/ha", F_OK))
+			TH_LOG("cycle %d: /sys/kernel/ha outlived hwerr", c);
+	}
+	TH_LOG("%d cycles of %d modules", cycles, self->n);
+}
+
+TEST_F(modules, second_load_is_eexist)
+{
+	ASSERT_EQ(0, load(self->path[0]));
+	EXPECT_EQ(-EEXIST, load(self->path[0]));
+	EXPECT_EQ(0, access("/sys/kernel/ha/hwerr/version", R_OK));
+	ASSERT_EQ(0, unload(self->name[0]));
+}
+
+TEST_F(modules, dependent_without_hwerr_is_refused)
+{
+	char buf[32];
+
+	for (int i = 1; i < self->n; i++) {
+		EXPECT_EQ(-ENOENT, load(self->path[i])) TH_LOG("%s", self->name[i]);
+		EXPECT_STREQ("", mod_state(self->name[i], buf, sizeof(buf)));
+	}
+}
+
+TEST_F(modules, hwerr_busy_under_dependents)
+{
+	ASSERT_EQ(0, load(self->path[0]));
+	ASSERT_EQ(0, load(self->path[1]));
+	EXPECT_EQ(-EWOULDBLOCK, unload(self->name[0]));
+	EXPECT_EQ(0, access("/sys/kernel/ha/hwerr", F_OK));
+	ASSERT_EQ(0, unload(self->name[1]));
+	ASSERT_EQ(0, unload(self->name[0]));
+}
+
+TEST_HARNESS_MAIN

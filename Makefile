@@ -13,7 +13,8 @@ export CARGO_TARGET_DIR ?= $(HASYS_CACHE)/target
 
 # The kernel build tree to build against. Default: the test kernel `make kernel` builds
 # (computed once, lazily). Override with your own Rust-enabled build tree.
-ifeq ($(origin KDIR),undefined)
+KDIR_ORIGIN := $(origin KDIR)
+ifeq ($(KDIR_ORIGIN),undefined)
 KDIR = $(eval KDIR := $$(shell scripts/kernel.sh --kdir))$(KDIR)
 endif
 
@@ -53,7 +54,7 @@ help:
 	@echo '  make check-harness prove the harness fails: a deliberately failing test must fail it'
 	@echo '  make clean         remove build products from the tree and $$OUT'
 	@echo
-	@echo 'Variables: KDIR=$(if $(filter undefined,$(origin KDIR)),<test kernel>,$(KDIR))'
+	@echo 'Variables: KDIR=$(if $(filter undefined,$(KDIR_ORIGIN)),<the test kernel>,$(KDIR))'
 	@echo '  HASYS_CACHE=$(HASYS_CACHE)  OUT=$(OUT)'
 	@echo '  HASYS_SELFTEST_FAIL=1 adds a deliberately failing selftest'
 

@@ -33,7 +33,7 @@ KERNEL_RS := $(shell find hwerr hadetect cluster_msg kexec_handoff crashdump inc
 		-name '*.rs' 2>/dev/null)
 
 .PHONY: help setup kernel modules clippy lint fmt harness-unit userspace selftests vmtest check \
-	check-harness demo clean
+	check-harness check-intree demo clean
 
 help:
 	@echo 'hasys: high-availability subsystem (Rust-for-Linux modules)'
@@ -52,6 +52,7 @@ help:
 	@echo '  make selftests     build and stage selftests/ for the VM in $$OUT'
 	@echo '  make vmtest        boot the test kernel, run KUnit + kselftests, judge the logs'
 	@echo '  make check-harness prove the harness fails: a deliberately failing test must fail it'
+	@echo '  make check-intree  build the tree in-tree as drivers/ha/ of a kernel copy (~11 min)'
 	@echo '  make clean         remove build products from the tree and $$OUT'
 	@echo
 	@echo 'Variables: KDIR=$(if $(filter undefined,$(KDIR_ORIGIN)),<the test kernel>,$(KDIR))'
@@ -108,6 +109,9 @@ check-harness: setup kernel modules selftests
 		grep -q '^[0-9]* passed, [1-9][0-9]* failed$$' "$(OUT)/harness/judge.txt"; then \
 		echo 'check-harness: ok: the failing selftest failed the run'; \
 	else echo "check-harness: FAIL: the run (exit $$rc) did not fail on the canary"; exit 1; fi
+
+check-intree: setup kernel
+	@scripts/check-intree.sh
 
 demo: setup kernel modules
 	cargo build --locked --release -p hactl

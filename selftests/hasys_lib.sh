@@ -2,8 +2,8 @@
 #
 # Helpers for hasys selftests; sourced. Installed next to each test by `make selftests`.
 #
-# HASYS_MODDIR is the built tree (modules.order, */*.ko, VERSION). Load order is the
-# order of modules.order, which the top Kbuild sets with hwerr first.
+# HASYS_MODDIR is the built tree (modules.order, */*.ko, VERSION); hasys_modules.sh
+# lists its modules.
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 
@@ -13,22 +13,7 @@ if [ -z "${HASYS_MODDIR:-}" ] || [ ! -r "$HASYS_MODDIR/modules.order" ]; then
 	exit "$KSFT_SKIP"
 fi
 
-# Module names in load order.
-hasys_modules() {
-	sed -e 's#^.*/##' -e 's#\.[a-z]*$##' "$HASYS_MODDIR/modules.order"
-}
-
-# Module names in unload order.
-hasys_modules_rev() {
-	hasys_modules | tac
-}
-
-# Path of module $1's .ko.
-hasys_ko() {
-	local p
-	p=$(grep -E "(^|/)$1\.(o|ko)\$" "$HASYS_MODDIR/modules.order") || return 1
-	echo "$HASYS_MODDIR/${p%.*}.ko"
-}
+. "$(dirname "$0")/hasys_modules.sh"
 
 hasys_loaded() {
 	[ -d "/sys/module/$1" ]

@@ -4,17 +4,33 @@
 
 //! hwerr: the hasys hardware-error layer.
 //!
-//! hwerr is the module every other hasys module depends on. It owns the sysfs tree
-//! `/sys/kernel/ha/` and exports, through the C-ABI API in `include/hasys/hwerr.h`,
-//! the call the other modules use to hang their own directory from it.
+//! hwerr puts every hardware error the kernel reports (MCE, EDAC, PCIe AER, NMI,
+//! APEI/GHES, memory failure) and every software-detected error other modules report
+//! into one log of versioned records, read through the pollable `/dev/hwerr`.
+//! It also owns the sysfs tree `/sys/kernel/ha/` that every hasys module hangs its
+//! directory from. See `Documentation/hasys/hwerr.rst`.
 //!
-//! The error record stream (`/dev/hwerr`) and its capture paths build on this; see
-//! `Documentation/hasys/hwerr.rst`.
+//! - `percpu_capture.c`, `sources.c` (C): the hooks and the NMI-safe capture path;
+//! - [`capture`]: starting and stopping them, the calls they make into Rust;
+//! - [`log`]: the record ring and reader cursors;
+//! - [`chardev`]: `/dev/hwerr` and its ioctls;
+//! - [`cper`]: CPER section decoding.
 
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::Arc};
 
 #[path = "../include/hasys/hwerr.rs"]
 mod api;
+
+// The ABI file is shared with userspace (tools/hwerr-abi), which uses all of its
+// `pub` items; the module uses some of them.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/uapi/linux/hwerr.rs"]
+mod abi;
+
+mod capture;
+mod chardev;
+mod cper;
+mod log;
 
 module! {
     type: HwerrModule,
@@ -22,6 +38,12 @@ module! {
     authors: ["The hasys authors"],
     description: "hasys hardware-error layer",
     license: "GPL",
+    params: {
+        log_records: u32 {
+            default: 4096,
+            description: "records the log keeps (16-1048576; 256 bytes each)",
+        },
+    },
 }
 
 /// Declarations of hwerr's own C shim (`sysfs_tree.h`), not exported to other modules.
@@ -67,19 +89,33 @@ impl Drop for SysfsTree {
 
 /// hwerr's module state.
 struct HwerrModule {
-    // Fields drop in declaration order: our directory first, then the tree holding it.
+    // Fields drop in declaration order: no new opens of /dev/hwerr (none is open:
+    // an open file pins the module), then our directory, the tree holding it, and
+    // capture (sources unhooked, in-flight records drained) before the log goes.
+    _dev: Pin<KBox<chardev::Device>>,
     _component: api::Component,
     _tree: SysfsTree,
+    _capture: capture::Capture,
 }
 
 impl kernel::Module for HwerrModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let records = *module_parameters::log_records.value();
+        let log = Arc::pin_init(log::Log::new(records as usize)?, GFP_KERNEL)?;
+        let capture = capture::Capture::start(log.clone())?;
         let tree = SysfsTree::new()?;
-        let component = api::Component::new(c"hwerr")?;
-        pr_info!("hasys {} loaded\n", api::VERSION);
+        let component = api::Component::with_groups(c"hwerr", capture::sysfs_groups())?;
+        let dev = KBox::pin_init(chardev::Device::new(log), GFP_KERNEL)?;
+        pr_info!(
+            "hasys {} loaded: /dev/hwerr, {} records\n",
+            api::VERSION,
+            records
+        );
         Ok(Self {
+            _dev: dev,
             _component: component,
             _tree: tree,
+            _capture: capture,
         })
     }
 }

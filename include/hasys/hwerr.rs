@@ -56,16 +56,27 @@ impl Component {
     ///
     /// Context: process context, may sleep.
     pub(crate) fn new(name: &CStr) -> Result<Self> {
+        // No extra groups.
+        Self::with_groups(name, core::ptr::null_mut())
+    }
+
+    /// Like [`Component::new`], with extra attribute groups.
+    ///
+    /// `groups` is null or a NULL-terminated array of groups that are `'static` in the
+    /// calling module (the directory, and so every callback, is gone after `drop`).
+    ///
+    /// Context: process context, may sleep.
+    #[allow(dead_code)] // Only modules with their own attributes use this.
+    pub(crate) fn with_groups(
+        name: &CStr,
+        groups: *mut *const bindings::attribute_group,
+    ) -> Result<Self> {
         // SAFETY: `name` is a NUL-terminated string, which `kobject_add()` copies.
         // `VERSION` is a `'static` string of this module, and the directory is removed
-        // in `Drop`, before this module's memory can go away. No extra groups.
-        let kobj = unsafe {
-            ffi::hasys_component_add(
-                name.as_char_ptr(),
-                VERSION.as_char_ptr(),
-                core::ptr::null_mut(),
-            )
-        };
+        // in `Drop`, before this module's memory can go away. `groups` is null or
+        // static, as documented above.
+        let kobj =
+            unsafe { ffi::hasys_component_add(name.as_char_ptr(), VERSION.as_char_ptr(), groups) };
         let kobj = from_err_ptr(kobj)?;
         // INVARIANT: `hasys_component_add()` succeeded, so `kobj` is a live directory.
         Ok(Self(NonNull::new(kobj).ok_or(ENOMEM)?))

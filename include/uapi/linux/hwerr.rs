@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note
+
+// Copyright (C) 2026 The hasys authors.
+
+//! Rust view of `include/uapi/linux/hwerr.h`, the `/dev/hwerr` ABI.
+//!
+//! One file for both sides: `hwerr.ko` includes it with `#[path]` and builds it against
+//! the kernel's vendored zerocopy, and `tools/hwerr-abi` against zerocopy from crates.io
+//! at the same version. It uses nothing but `core` and zerocopy so that it builds in both.
+//!
+//! The payload union of `struct hwerr_record` is a byte array here
+//! ([`Record::payload`]); the per-source structs are read out of it with
+//! [`FromBytes::read_from_prefix`]. `tools/hwerr-abi/tests/layout.rs` checks every size
+//! and offset below against the C header.
+
+use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// Bumped on any incompatible change of the record or ioctl layouts.
+pub const ABI_VERSION: u32 = 1;
+/// Size of every record `read()` returns.
+pub const RECORD_SIZE: usize = 256;
+/// Size of the per-source payload.
+pub const PAYLOAD_SIZE: usize = 208;
+/// Slots in per-source arrays.
+pub const SRC_SLOTS: usize = 16;
+
+/// No source.
+pub const SRC_NONE: u8 = 0;
+/// x86 machine check.
+pub const SRC_MCE: u8 = 1;
+/// EDAC memory controller.
+pub const SRC_EDAC: u8 = 2;
+/// PCIe AER.
+pub const SRC_AER: u8 = 3;
+/// SERR, IOCHK and unknown NMIs.
+pub const SRC_NMI: u8 = 4;
+/// ACPI APEI GHES (CPER).
+pub const SRC_GHES: u8 = 5;
+/// Memory failure handling.
+pub const SRC_MEMORY_FAILURE: u8 = 6;
+/// `hwerr_report()` from a kernel module.
+pub const SRC_SOFTWARE: u8 = 7;
+/// In-band lost-records notice.
+pub const SRC_LOST: u8 = 8;
+/// Number of sources.
+pub const SRC_NR: u8 = 9;
+
+/// Source names, indexed by source number (sysfs directory names, hactl output).
+pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
+    "none",
+    "mce",
+    "edac",
+    "aer",
+    "nmi",
+    "ghes",
+    "memory_failure",
+    "software",
+    "lost",
+];
+
+/// Informational.
+pub const SEV_INFO: u8 = 0;
+/// Corrected by hardware.
+pub const SEV_CORRECTED: u8 = 1;
+/// Uncorrected, not yet consumed.
+pub const SEV_DEFERRED: u8 = 2;
+/// Uncorrected, recoverable by the OS.
+pub const SEV_RECOVERABLE: u8 = 3;
+/// Uncorrected, context lost.
+pub const SEV_FATAL: u8 = 4;
+/// Number of severities.
+pub const SEV_NR: u8 = 5;
+
+/// Severity names, indexed by severity number.
+pub const SEVERITY_NAMES: [&str; SEV_NR as usize] =
+    ["info", "corrected", "deferred", "recoverable", "fatal"];
+
+/// Recoverable, action required (SRAR).
+pub const F_ACTION_REQUIRED: u16 = 1 << 0;
+/// MCE counted by the kernel's CEC.
+pub const F_CEC_ABSORBED: u16 = 1 << 1;
+/// Made for one reader (overrun notice), not in the log.
+pub const F_SYNTHETIC: u16 = 1 << 2;
+/// Memory failure: `pid` and `comm` are set.
+pub const F_TASK: u16 = 1 << 3;
+/// A string or byte field was cut to fit.
+pub const F_TRUNCATED: u16 = 1 << 4;
+
+/// Unknown NMI.
+pub const NMI_UNKNOWN: u32 = 0;
+/// PCI SERR NMI.
+pub const NMI_SERR: u32 = 1;
+/// I/O check NMI.
+pub const NMI_IO_CHECK: u32 = 2;
+
+/// CPER section not decoded; `raw` holds its first bytes.
+pub const CPER_SEC_UNKNOWN: u32 = 0;
+/// Platform memory error section.
+pub const CPER_SEC_MEM: u32 = 1;
+/// PCI Express error section.
+pub const CPER_SEC_PCIE: u32 = 2;
+/// Generic processor error section.
+pub const CPER_SEC_PROC: u32 = 3;
+
+/// Lost at capture: per-CPU storage was full.
+pub const LOST_CAPTURE: u32 = 1;
+/// Lost to this reader: it fell behind and the log wrapped.
+pub const LOST_OVERRUN: u32 = 2;
+
+/// `HWERR_SEEK_OLDEST`.
+pub const SEEK_OLDEST: u32 = 0;
+/// `HWERR_SEEK_NEWEST`.
+pub const SEEK_NEWEST: u32 = 1;
+/// `HWERR_SEEK_SEQ`.
+pub const SEEK_SEQ: u32 = 2;
+
+/// `struct hwerr_header`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Header {
+    /// Size of the whole record.
+    pub size: u16,
+    /// [`ABI_VERSION`].
+    pub version: u8,
+    /// `SRC_*`.
+    pub source: u8,
+    /// `SEV_*`.
+    pub severity: u8,
+    /// Zero.
+    pub reserved0: u8,
+    /// `F_*`.
+    pub flags: u16,
+    /// CPU that captured the record.
+    pub cpu: u32,
+    /// Occurrences the record stands for.
+    pub count: u32,
+    /// Log sequence number.
+    pub seq: u64,
+    /// `CLOCK_BOOTTIME` at capture.
+    pub boottime_ns: u64,
+    /// `CLOCK_REALTIME` at capture.
+    pub realtime_ns: u64,
+    /// Zero.
+    pub reserved1: u64,
+}
+
+/// `struct hwerr_record`: the header and the per-source payload bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Record {
+    /// The common header.
+    pub hdr: Header,
+    /// The per-source payload (the C union `u`).
+    pub payload: [u8; PAYLOAD_SIZE],
+}
+
+/// `struct hwerr_mce`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Mce {
+    /// MCi_STATUS.
+    pub status: u64,
+    /// MCi_ADDR.
+    pub addr: u64,
+    /// MCi_MISC.
+    pub misc: u64,
+    /// MCG_STATUS.
+    pub mcgstatus: u64,
+    /// MCA_SYND.
+    pub synd: u64,
+    /// MCA_IPID.
+    pub ipid: u64,
+    /// PPIN.
+    pub ppin: u64,
+    /// Instruction pointer.
+    pub ip: u64,
+    /// CPUID 1 EAX.
+    pub cpuid: u32,
+    /// Initial APIC ID.
+    pub apicid: u32,
+    /// Socket.
+    pub socketid: u32,
+    /// Linux CPU number.
+    pub extcpu: u32,
+    /// Microcode revision.
+    pub microcode: u32,
+    /// Bank.
+    pub bank: u8,
+    /// The kernel's X86_VENDOR_*.
+    pub cpuvendor: u8,
+    /// The MCE core's severity grading.
+    pub mce_severity: u8,
+    /// Code segment.
+    pub cs: u8,
+}
+
+/// `struct hwerr_edac`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Edac {
+    /// Physical address.
+    pub address: u64,
+    /// Syndrome.
+    pub syndrome: u64,
+    /// Error count.
+    pub error_count: u32,
+    /// `enum hw_event_mc_err_type`.
+    pub err_type: u32,
+    /// Memory controller index.
+    pub mc_index: u8,
+    /// Top, mid, low layer; -1 unknown.
+    pub layer: [i8; 3],
+    /// Grain bits.
+    pub grain_bits: u8,
+    /// Zero.
+    pub reserved: [u8; 3],
+    /// DIMM label(s).
+    pub label: [u8; 64],
+    /// EDAC's message.
+    pub msg: [u8; 64],
+}
+
+/// `struct hwerr_aer`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Aer {
+    /// PCI domain.
+    pub segment: u16,
+    /// Bus.
+    pub bus: u8,
+    /// Device and function.
+    pub devfn: u8,
+    /// 0 non-fatal, 1 fatal, 2 correctable.
+    pub aer_severity: u8,
+    /// `tlp_header` is valid.
+    pub tlp_header_valid: u8,
+    /// Zero.
+    pub reserved: u16,
+    /// Unmasked status bits.
+    pub status: u32,
+    /// Zero.
+    pub reserved2: u32,
+    /// TLP header log.
+    pub tlp_header: [u32; 4],
+    /// Device name.
+    pub dev_name: [u8; 32],
+    /// Bus type.
+    pub bus_type: [u8; 8],
+}
+
+/// `struct hwerr_nmi`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Nmi {
+    /// `NMI_*`.
+    pub nmi_type: u32,
+    /// NMI reason port bits.
+    pub reason: u8,
+    /// Zero.
+    pub reserved: [u8; 3],
+}
+
+/// `struct hwerr_cper_mem`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct CperMem {
+    /// Validation bits.
+    pub validation_bits: u64,
+    /// Error status.
+    pub error_status: u64,
+    /// Physical address.
+    pub physical_addr: u64,
+    /// Physical address mask.
+    pub physical_addr_mask: u64,
+    /// Node.
+    pub node: u16,
+    /// Card.
+    pub card: u16,
+    /// Module.
+    pub module: u16,
+    /// Bank.
+    pub bank: u16,
+    /// Row.
+    pub row: u32,
+    /// Column.
+    pub column: u16,
+    /// Memory error type.
+    pub error_type: u8,
+    /// Zero.
+    pub reserved: u8,
+}
+
+/// `struct hwerr_cper_pcie`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct CperPcie {
+    /// Validation bits.
+    pub validation_bits: u64,
+    /// Port type.
+    pub port_type: u32,
+    /// Device status (high half: secondary status).
+    pub device_status: u32,
+    /// Segment.
+    pub segment: u16,
+    /// Bus.
+    pub bus: u8,
+    /// Device and function.
+    pub devfn: u8,
+    /// Vendor ID.
+    pub vendor_id: u16,
+    /// Device ID.
+    pub device_id: u16,
+    /// AER uncorrectable status.
+    pub aer_uncor_status: u32,
+    /// AER correctable status.
+    pub aer_cor_status: u32,
+}
+
+/// `struct hwerr_cper_proc`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct CperProc {
+    /// Validation bits.
+    pub validation_bits: u64,
+    /// Processor type.
+    pub proc_type: u8,
+    /// ISA.
+    pub proc_isa: u8,
+    /// Error type.
+    pub proc_error_type: u8,
+    /// Operation.
+    pub operation: u8,
+    /// Flags.
+    pub flags: u8,
+    /// Level.
+    pub level: u8,
+    /// Zero.
+    pub reserved: u16,
+    /// Processor ID.
+    pub proc_id: u64,
+    /// Target address.
+    pub target_addr: u64,
+    /// Instruction pointer.
+    pub ip: u64,
+}
+
+/// `struct hwerr_cper`: the fixed part; `u` follows at [`CPER_U_OFFSET`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Cper {
+    /// Section type GUID.
+    pub section_type: [u8; 16],
+    /// FRU GUID.
+    pub fru_id: [u8; 16],
+    /// `GHES_SEV_*` the kernel graded the section as.
+    pub ghes_severity: u32,
+    /// `CPER_SEC_*`: which of `u` is valid.
+    pub decoded: u32,
+    /// Section length.
+    pub section_length: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// FRU text.
+    pub fru_text: [u8; 24],
+    /// The decoded section or its first bytes (C union `u`).
+    pub u: [u8; 64],
+}
+
+/// Offset of `hwerr_cper.u` within `struct hwerr_cper`.
+pub const CPER_U_OFFSET: usize = 72;
+
+/// `struct hwerr_memory_failure`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct MemoryFailure {
+    /// Page frame number.
+    pub pfn: u64,
+    /// `enum mf_action_page_type`.
+    pub page_type: u32,
+    /// `enum mf_result`.
+    pub result: u32,
+    /// Task pid, with [`F_TASK`].
+    pub pid: i32,
+    /// Zero.
+    pub reserved: u32,
+    /// Task name, with [`F_TASK`].
+    pub comm: [u8; 16],
+}
+
+/// `struct hwerr_software`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Software {
+    /// Reporter-defined code.
+    pub code: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// Reporter-defined data.
+    pub data: [u64; 4],
+    /// Reporting module.
+    pub origin: [u8; 32],
+    /// Message.
+    pub msg: [u8; 64],
+}
+
+/// `struct hwerr_lost`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Lost {
+    /// `LOST_*`.
+    pub reason: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// Records lost, all sources.
+    pub total: u64,
+    /// Overrun: first missed sequence number.
+    pub first_seq: u64,
+    /// Records lost per source.
+    pub by_source: [u64; SRC_SLOTS],
+}
+
+/// `struct hwerr_source_stats`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct SourceStats {
+    /// Records that reached the log.
+    pub captured: u64,
+    /// Records lost at capture.
+    pub dropped: u64,
+}
+
+/// `struct hwerr_stats`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Stats {
+    /// [`ABI_VERSION`].
+    pub abi_version: u32,
+    /// [`RECORD_SIZE`].
+    pub record_size: u32,
+    /// Records the log holds.
+    pub log_capacity: u32,
+    /// Records in the log now.
+    pub log_used: u32,
+    /// Oldest sequence number in the log, 0 if empty.
+    pub oldest_seq: u64,
+    /// Sequence number of the next record.
+    pub next_seq: u64,
+    /// Records overwritten since load.
+    pub evicted: u64,
+    /// This reader's next sequence number.
+    pub reader_cursor: u64,
+    /// This reader's overrun losses.
+    pub reader_missed: u64,
+    /// Records this reader has read.
+    pub reader_read: u64,
+    /// Per-source counters.
+    pub source: [SourceStats; SRC_SLOTS],
+}
+
+/// `struct hwerr_filter`.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct Filter {
+    /// Bit `1 << source`.
+    pub source_mask: u32,
+    /// Bit `1 << severity`.
+    pub severity_mask: u32,
+}
+
+/// `struct hwerr_seek`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Seek {
+    /// `SEEK_*`.
+    pub whence: u32,
+    /// Must be zero.
+    pub reserved: u32,
+    /// `SEEK_SEQ`: the sequence number.
+    pub seq: u64,
+}
+
+/// The ioctl type byte.
+pub const IOC_MAGIC: u32 = 0xB9;
+
+/// `_IOC(dir, HWERR_IOC_MAGIC, nr, size)` for the asm-generic encoding (x86, arm64).
+const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
+    (dir << 30) | ((size as u32) << 16) | (IOC_MAGIC << 8) | nr
+}
+const IOC_WRITE: u32 = 1;
+const IOC_READ: u32 = 2;
+
+/// `HWERR_IOC_ABI_VERSION`.
+pub const IOC_ABI_VERSION: u32 = ioc(IOC_READ, 0x00, core::mem::size_of::<u32>());
+/// `HWERR_IOC_GET_STATS`.
+pub const IOC_GET_STATS: u32 = ioc(IOC_READ, 0x01, core::mem::size_of::<Stats>());
+/// `HWERR_IOC_SET_FILTER`.
+pub const IOC_SET_FILTER: u32 = ioc(IOC_WRITE, 0x02, core::mem::size_of::<Filter>());
+/// `HWERR_IOC_GET_FILTER`.
+pub const IOC_GET_FILTER: u32 = ioc(IOC_READ, 0x03, core::mem::size_of::<Filter>());
+/// `HWERR_IOC_SEEK`.
+pub const IOC_SEEK: u32 = ioc(IOC_WRITE, 0x04, core::mem::size_of::<Seek>());
+
+const _: () = {
+    assert!(core::mem::size_of::<Header>() == 48);
+    assert!(core::mem::size_of::<Record>() == RECORD_SIZE);
+    assert!(core::mem::size_of::<Header>() + PAYLOAD_SIZE == RECORD_SIZE);
+    assert!(core::mem::size_of::<Mce>() <= PAYLOAD_SIZE);
+    assert!(core::mem::size_of::<Edac>() <= PAYLOAD_SIZE);
+    assert!(core::mem::size_of::<Aer>() <= PAYLOAD_SIZE);
+    assert!(core::mem::size_of::<Cper>() <= PAYLOAD_SIZE);
+    assert!(core::mem::size_of::<Lost>() <= PAYLOAD_SIZE);
+    assert!(core::mem::size_of::<Software>() <= PAYLOAD_SIZE);
+    assert!(core::mem::offset_of!(Cper, u) == CPER_U_OFFSET);
+    assert!(core::mem::size_of::<CperMem>() <= 64);
+    assert!(core::mem::size_of::<CperPcie>() <= 64);
+    assert!(core::mem::size_of::<CperProc>() <= 64);
+};

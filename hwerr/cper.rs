@@ -264,3 +264,146 @@ fn raw(u: &mut [u8; 64], body: &[u8]) -> u32 {
     u[..n].copy_from_slice(&body[..n]);
     abi::CPER_SEC_UNKNOWN
 }
+
+#[cfg(CONFIG_HASYS_KUNIT_TEST)]
+#[kernel::prelude::kunit_tests(hasys_cper)]
+mod tests {
+    //! Section bodies laid out byte by byte as UEFI 2.10 appendix N specifies them,
+    //! the way firmware hands them to GHES.
+    use super::*;
+    use crate::abi::{Cper, CperMem, CperPcie, CperProc, CPER_U_OFFSET, PAYLOAD_SIZE};
+
+    fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
+        buf[off..off + bytes.len()].copy_from_slice(bytes);
+    }
+
+    fn decoded(payload: &[u8; PAYLOAD_SIZE]) -> Cper {
+        Cper::read_from_prefix(&payload[..]).unwrap().0
+    }
+
+    fn mem_section() -> [u8; 80] {
+        let mut b = [0u8; 80];
+        // PA, PA mask, node, card, module, bank, row, column, error type, row ext.
+        let valid: u64 = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
+            | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 18);
+        put(&mut b, 0, &valid.to_le_bytes());
+        put(&mut b, 16, &0x1_2345_6000u64.to_le_bytes());
+        put(&mut b, 24, &0xffff_ffff_ffff_f000u64.to_le_bytes());
+        put(&mut b, 32, &1u16.to_le_bytes()); // node
+        put(&mut b, 34, &2u16.to_le_bytes()); // card
+        put(&mut b, 36, &3u16.to_le_bytes()); // module
+        put(&mut b, 38, &4u16.to_le_bytes()); // bank
+        put(&mut b, 42, &0x1234u16.to_le_bytes()); // row bits 0-15
+        put(&mut b, 44, &0x56u16.to_le_bytes()); // column
+        b[72] = 2; // error type: single-bit ECC
+        b[73] = 0x2; // extended: row bits 16-17
+        b
+    }
+
+    #[test]
+    fn memory_section_is_decoded() {
+        let mut payload = [0u8; PAYLOAD_SIZE];
+        decode(&mut payload, &SEC_PLATFORM_MEM, &mem_section());
+        let cper = decoded(&payload);
+        assert_eq!(cper.decoded, abi::CPER_SEC_MEM);
+        assert_eq!(cper.section_type, SEC_PLATFORM_MEM);
+        assert_eq!(cper.section_length, 80);
+        let m = CperMem::read_from_prefix(&cper.u[..]).unwrap().0;
+        assert_eq!(m.physical_addr, 0x1_2345_6000);
+        assert_eq!(m.physical_addr_mask, 0xffff_ffff_ffff_f000);
+        assert_eq!((m.node, m.card, m.module, m.bank), (1, 2, 3, 4));
+        assert_eq!(m.row, 0x2_1234);
+        assert_eq!(m.column, 0x56);
+        assert_eq!(m.error_type, 2);
+    }
+
+    #[test]
+    fn guid_bytes_match_the_kernel() {
+        // guid_t of CPER_SEC_PLATFORM_MEM as it sits in memory (include/linux/cper.h).
+        assert_eq!(
+            SEC_PLATFORM_MEM,
+            [
+                0x14, 0x11, 0xBC, 0xA5, 0x64, 0x6F, 0xDE, 0x4E, 0xB8, 0x63, 0x3E, 0x83, 0xED,
+                0x7C, 0x83, 0xB1
+            ]
+        );
+    }
+
+    #[test]
+    fn short_section_is_kept_raw() {
+        let mut payload = [0u8; PAYLOAD_SIZE];
+        let body = mem_section();
+        decode(&mut payload, &SEC_PLATFORM_MEM, &body[..40]);
+        let cper = decoded(&payload);
+        assert_eq!(cper.decoded, abi::CPER_SEC_UNKNOWN);
+        assert_eq!(cper.section_length, 40);
+        assert_eq!(&cper.u[..40], &body[..40]);
+        assert!(cper.u[40..].iter().all(|b| *b == 0));
+    }
+
+    #[test]
+    fn pcie_section_is_decoded() {
+        let mut b = [0u8; 208];
+        // Port type, device ID, AER info valid.
+        put(&mut b, 0, &((1u64 << 0) | (1 << 3) | (1 << 7)).to_le_bytes());
+        put(&mut b, 8, &4u32.to_le_bytes()); // root port
+        put(&mut b, 18, &0x0010u16.to_le_bytes()); // status
+        put(&mut b, 24, &0x8086u16.to_le_bytes()); // vendor
+        put(&mut b, 26, &0x1234u16.to_le_bytes()); // device
+        b[31] = 1; // function
+        b[32] = 3; // device
+        put(&mut b, 33, &0u16.to_le_bytes()); // segment
+        b[35] = 0x5e; // bus
+        put(&mut b, 48, &0x4000u16.to_le_bytes()); // bridge secondary status
+        put(&mut b, 116, &0x0010_0000u32.to_le_bytes()); // AER uncorrectable status
+        put(&mut b, 128, &0x1u32.to_le_bytes()); // AER correctable status
+        let mut payload = [0u8; PAYLOAD_SIZE];
+        decode(&mut payload, &SEC_PCIE, &b);
+        let cper = decoded(&payload);
+        assert_eq!(cper.decoded, abi::CPER_SEC_PCIE);
+        let p = CperPcie::read_from_prefix(&cper.u[..]).unwrap().0;
+        assert_eq!(p.port_type, 4);
+        assert_eq!((p.segment, p.bus, p.devfn), (0, 0x5e, (3 << 3) | 1));
+        assert_eq!((p.vendor_id, p.device_id), (0x8086, 0x1234));
+        assert_eq!(p.device_status, 0x4000_0010);
+        assert_eq!(p.aer_uncor_status, 0x0010_0000);
+        assert_eq!(p.aer_cor_status, 1);
+    }
+
+    #[test]
+    fn processor_section_is_decoded() {
+        let mut b = [0u8; 192];
+        put(&mut b, 0, &0x3fffu64.to_le_bytes());
+        b[8] = 0; // IA32/X64
+        b[10] = 0x1; // cache error
+        put(&mut b, 160, &0xdead_b000u64.to_le_bytes()); // target address
+        put(&mut b, 184, &0xffff_ffff_8100_0000u64.to_le_bytes()); // IP
+        let mut payload = [0u8; PAYLOAD_SIZE];
+        decode(&mut payload, &SEC_PROC_GENERIC, &b);
+        let cper = decoded(&payload);
+        assert_eq!(cper.decoded, abi::CPER_SEC_PROC);
+        let p = CperProc::read_from_prefix(&cper.u[..]).unwrap().0;
+        assert_eq!(p.proc_error_type, 1);
+        assert_eq!(p.target_addr, 0xdead_b000);
+        assert_eq!(p.ip, 0xffff_ffff_8100_0000);
+    }
+
+    #[test]
+    fn unknown_section_and_caller_fields_are_kept() {
+        let mut payload = [0u8; PAYLOAD_SIZE];
+        // What the C side fills in before decoding: severity and FRU text.
+        payload[32..36].copy_from_slice(&2u32.to_le_bytes());
+        payload[48..52].copy_from_slice(b"DIMM");
+        let vendor = [0x42u8; 16];
+        let body = [0xa5u8; 100];
+        decode(&mut payload, &vendor, &body);
+        let cper = decoded(&payload);
+        assert_eq!(cper.ghes_severity, 2);
+        assert_eq!(&cper.fru_text[..4], b"DIMM");
+        assert_eq!(cper.section_type, vendor);
+        assert_eq!(cper.decoded, abi::CPER_SEC_UNKNOWN);
+        assert_eq!(cper.section_length, 100);
+        assert!(cper.u.iter().all(|b| *b == 0xa5));
+        assert_eq!(CPER_U_OFFSET, 72);
+    }
+}

@@ -338,3 +338,118 @@ fn lost_record(lost: &Lost, seq: u64) -> Record {
     }
     rec
 }
+
+#[cfg(CONFIG_HASYS_KUNIT_TEST)]
+#[kernel::prelude::kunit_tests(hasys_log)]
+mod tests {
+    use super::*;
+    use kernel::sync::Arc;
+    use zerocopy::FromBytes;
+
+    fn record(source: u8, severity: u8) -> Record {
+        Record {
+            hdr: abi::Header {
+                size: abi::RECORD_SIZE as u16,
+                source,
+                severity,
+                count: 1,
+                ..abi::Header::default()
+            },
+            payload: [0; abi::PAYLOAD_SIZE],
+        }
+    }
+
+    fn log(capacity: usize) -> Result<Arc<Log>> {
+        Arc::pin_init(Log::new(capacity)?, GFP_KERNEL)
+    }
+
+    fn lost(rec: &Record) -> Lost {
+        Lost::read_from_prefix(&rec.payload[..]).map_or(Lost::default(), |(l, _)| l)
+    }
+
+    #[test]
+    fn bad_capacity_is_einval() {
+        assert!(Log::new(15).is_err());
+        assert!(Log::new((1 << 20) + 1).is_err());
+    }
+
+    #[test]
+    fn overrun_counts_each_source_exactly() -> Result {
+        let log = log(16)?;
+        let mut cur = log.cursor();
+        // 40 records, MCE:EDAC = 3:1; the first 24 are overwritten.
+        for i in 0..40 {
+            let src = if i % 4 == 3 { abi::SRC_EDAC } else { abi::SRC_MCE };
+            log.append(&record(src, abi::SEV_CORRECTED));
+        }
+        let mut out = Batch::with_capacity(32, GFP_KERNEL)?;
+        log.collect(&mut cur, &mut out, 32);
+        assert_eq!(out.len(), 17);
+        let first = lost(&out[0]);
+        assert_eq!(out[0].hdr.source, abi::SRC_LOST);
+        assert_eq!(out[0].hdr.flags & abi::F_SYNTHETIC, abi::F_SYNTHETIC);
+        assert_eq!(first.reason, abi::LOST_OVERRUN);
+        assert_eq!(first.first_seq, 1);
+        assert_eq!(first.total, 24);
+        assert_eq!(first.by_source[usize::from(abi::SRC_MCE)], 18);
+        assert_eq!(first.by_source[usize::from(abi::SRC_EDAC)], 6);
+        for (i, rec) in out.iter().skip(1).enumerate() {
+            assert_eq!(rec.hdr.seq, 25 + i as u64);
+        }
+        assert_eq!(cur.missed, 24);
+        assert_eq!(cur.next, 41);
+        Ok(())
+    }
+
+    #[test]
+    fn overrun_after_partial_read_and_seek_is_exact() -> Result {
+        let log = log(16)?;
+        for _ in 0..10 {
+            log.append(&record(abi::SRC_AER, abi::SEV_CORRECTED));
+        }
+        let mut cur = log.cursor();
+        log.seek(&mut cur, abi::SEEK_SEQ, 4)?;
+        // 20 more EDAC records overwrite AER 1..=10 and EDAC 11..=14.
+        for _ in 0..20 {
+            log.append(&record(abi::SRC_EDAC, abi::SEV_INFO));
+        }
+        let mut out = Batch::with_capacity(1, GFP_KERNEL)?;
+        log.collect(&mut cur, &mut out, 1);
+        let l = lost(&out[0]);
+        // Missed: AER 4..=10 and EDAC 11..=14.
+        assert_eq!(l.by_source[usize::from(abi::SRC_AER)], 7);
+        assert_eq!(l.by_source[usize::from(abi::SRC_EDAC)], 4);
+        assert_eq!(l.total, 11);
+        assert_eq!(l.first_seq, 4);
+        assert!(log.seek(&mut cur, abi::SEEK_SEQ, 3).is_err());
+        assert!(log.seek(&mut cur, abi::SEEK_SEQ, 32).is_err());
+        assert!(log.seek(&mut cur, 7, 0).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn filter_and_readiness() -> Result {
+        let log = log(16)?;
+        let mut cur = log.cursor();
+        cur.filter = Filter {
+            source_mask: 1 << abi::SRC_MCE,
+            severity_mask: ALL.severity_mask,
+        };
+        assert_eq!(log.readiness(&cur), 0);
+        log.append(&record(abi::SRC_EDAC, abi::SEV_FATAL));
+        assert_eq!(log.readiness(&cur), 0);
+        log.append(&record(abi::SRC_MCE, abi::SEV_CORRECTED));
+        assert_eq!(
+            log.readiness(&cur),
+            bindings::POLLIN | bindings::POLLRDNORM
+        );
+        log.append(&record(abi::SRC_MCE, abi::SEV_FATAL));
+        assert_eq!(log.readiness(&cur) & bindings::POLLPRI, bindings::POLLPRI);
+        let mut out = Batch::with_capacity(8, GFP_KERNEL)?;
+        log.collect(&mut cur, &mut out, 8);
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0].hdr.seq, out[1].hdr.seq), (2, 3));
+        assert_eq!(log.readiness(&cur), 0);
+        Ok(())
+    }
+}

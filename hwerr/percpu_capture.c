@@ -375,10 +375,13 @@ const struct attribute_group **hwerr_sysfs_groups(void)
 
 /*
  * /sys/kernel/debug/hwerr/inject: a test and benchmark interface (root only).
- * Writing "N [severity]" reports N software records back to back from one CPU,
- * as fast as __hwerr_report() goes, with preemption on (the drain may run in
- * between). Reading shows the last run: requested, captured, dropped, the index
- * of the first drop (-1 if none) and the nanoseconds the loop took.
+ * Writing "N [severity [burst]]" reports N software records back to back from one
+ * CPU, as fast as __hwerr_report() goes. With burst=0 (default) preemption stays
+ * on, so the drain can run in between: the sustained rate. With burst=1 (N at most
+ * 100000) preemption is off, as in an NMI storm: the drain cannot run on this CPU,
+ * so exactly the free slots are captured and the rest is dropped and counted.
+ * Reading shows the last run: requested, captured, dropped, the index of the first
+ * drop (-1 if none), the nanoseconds the loop took and the CPU.
  * Context: process.
  */
 static struct dentry *hwerr_debugfs;
@@ -393,7 +396,7 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf, size_t c
 			    loff_t *ppos)
 {
 	char buf[32];
-	unsigned int n, sev = HWERR_SEV_INFO;
+	unsigned int n, sev = HWERR_SEV_INFO, burst = 0;
 	u64 i, data[4] = {}, t0, captured = 0, dropped = 0;
 	s64 first_drop = -1;
 	int ret;
@@ -403,12 +406,15 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf, size_t c
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	ret = sscanf(buf, "%u %u", &n, &sev);
-	if (ret < 1 || n == 0 || n > 10000000 || sev >= HWERR_SEV_NR)
+	ret = sscanf(buf, "%u %u %u", &n, &sev, &burst);
+	if (ret < 1 || n == 0 || n > 10000000 || sev >= HWERR_SEV_NR || burst > 1 ||
+	    (burst && n > 100000))
 		return -EINVAL;
 
 	mutex_lock(&hwerr_inject_lock);
 	migrate_disable();
+	if (burst)
+		preempt_disable();
 	t0 = ktime_get_ns();
 	for (i = 0; i < n; i++) {
 		data[0] = i;
@@ -425,6 +431,8 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf, size_t c
 	}
 	hwerr_inject_last.ns = ktime_get_ns() - t0;
 	hwerr_inject_last.cpu = smp_processor_id();
+	if (burst)
+		preempt_enable();
 	migrate_enable();
 	hwerr_inject_last.requested = n;
 	hwerr_inject_last.captured = captured;

@@ -10,11 +10,12 @@
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
-# HASYS_KSELFTEST_ARGS (run_kselftest.sh options, e.g. "-c lifecycle").
+# HASYS_KSELFTEST_ARGS (run_kselftest.sh options, e.g. "-c lifecycle"),
+# HASYS_HOSTREQ (directory where tests ask the host for an NMI; see vmtest.py).
 set -u
 res=$1
 mode=$2
-export HASYS_MODDIR HASYS_SELFTEST_FAIL="${HASYS_SELFTEST_FAIL:-0}"
+export HASYS_MODDIR HASYS_SELFTEST_FAIL="${HASYS_SELFTEST_FAIL:-0}" HASYS_HOSTREQ
 HASYS_KSELFTEST_ARGS=${HASYS_KSELFTEST_ARGS:-}
 dbg=/sys/kernel/debug
 

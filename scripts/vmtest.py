@@ -13,7 +13,11 @@ import argparse
 import os
 import re
 import shlex
+import shutil
+import signal
+import socket
 import subprocess
+import tempfile
 import sys
 import time
 from dataclasses import dataclass, field
@@ -216,23 +220,65 @@ def boot(kdir, res, mode, timeout, kselftest):
         "HASYS_SELFTEST_FAIL": os.environ.get("HASYS_SELFTEST_FAIL", "0"),
         "HASYS_HACTL": os.environ.get("HASYS_HACTL", ""),
         "HASYS_KSELFTEST_ARGS": os.environ.get("HASYS_KSELFTEST_ARGS", ""),
+        # Where a guest test asks the host to act on the VM (hostreq() below).
+        "HASYS_HOSTREQ": str(res),
     }
     guest = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     guest += f" {TOP / 'scripts/guest-run.sh'} {res} {mode}"
     kvm = kvm_works(kdir)
+    mon_dir = Path(tempfile.mkdtemp(prefix="hasys-mon-"))
+    monitor = mon_dir / "monitor.sock"
     cmd = [VNG, "--run", str(kdir), "--verbose", "--cpus", "2", "--memory", "2G",
-           "--rwdir", str(res), "--exec", guest]
+           "--rwdir", str(res),
+           # The QEMU monitor, for host requests (an NMI); a PCIe root port with a
+           # device behind it, for aer-inject. pcie_ports=native: the kernel owns AER.
+           f"--qemu-opts=-monitor unix:{monitor},server=on,wait=off "
+           "-device pcie-root-port,id=hasys_rp,bus=pcie.0,chassis=9,slot=9 "
+           "-device virtio-rng-pci,bus=hasys_rp,disable-legacy=on",
+           "--append=pcie_ports=native",
+           "--exec", guest]
     if not kvm:
         cmd.insert(3, "--disable-kvm")
     print(f"vmtest: booting {kdir} ({'KVM' if kvm else 'TCG'}), log: {res / 'vng.log'}")
     start = time.monotonic()
     with open(res / "vng.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True, env=ENV)
         try:
-            subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                           timeout=timeout, start_new_session=True, env=ENV)
-        except subprocess.TimeoutExpired:
-            print(f"vmtest: the VM did not finish within {timeout} s")
+            while proc.poll() is None:
+                if time.monotonic() - start > timeout:
+                    print(f"vmtest: the VM did not finish within {timeout} s")
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    break
+                hostreq(res, monitor)
+                time.sleep(0.2)
+        finally:
+            shutil.rmtree(mon_dir, ignore_errors=True)
     print(f"vmtest: VM ran {time.monotonic() - start:.0f} s")
+
+
+def hostreq(res, monitor):
+    """Carries out what a guest test asked of the host: `nmi-request` -> QEMU `nmi`.
+
+    The guest creates the request file in the shared results directory; the host
+    sends the monitor command and renames the request to `nmi-done`.
+    """
+    req = res / "nmi-request"
+    if not req.exists():
+        return
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(str(monitor))
+            s.recv(4096)  # the banner and prompt
+            s.sendall(b"nmi\n")
+            time.sleep(0.2)
+            s.recv(4096)
+        req.rename(res / "nmi-done")
+    except OSError as e:
+        print(f"vmtest: could not send an NMI through the QEMU monitor: {e}")
+        req.rename(res / "nmi-failed")
 
 
 def main():

@@ -345,7 +345,9 @@ pub struct CperProc {
 }
 
 /// `struct hwerr_cper`: the fixed part; `u` follows at [`CPER_U_OFFSET`].
-#[repr(C)]
+///
+/// Aligned to 8 like the C union of 64-bit structs that `u` stands for.
+#[repr(C, align(8))]
 #[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct Cper {
     /// Section type GUID.

@@ -3,6 +3,7 @@
 //! `hactl`: inspect and control hasys from userspace.
 
 mod status;
+mod watch;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -28,6 +29,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print hardware-error records from /dev/hwerr as they arrive.
+    Watch {
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Only these sources (mce, edac, aer, nmi, ghes, memory_failure, software);
+        /// repeat or separate with commas. Lost-record notices always show.
+        #[arg(long = "source", value_delimiter = ',')]
+        sources: Vec<String>,
+        /// Only these severities (info, corrected, deferred, recoverable, fatal).
+        #[arg(long = "severity", value_delimiter = ',')]
+        severities: Vec<String>,
+        /// Start at the oldest record in the log instead of at new ones.
+        #[arg(long)]
+        from_oldest: bool,
+        /// Stop after this many records.
+        #[arg(long)]
+        count: Option<u64>,
+        /// Stop when no record arrives for this many milliseconds.
+        #[arg(long)]
+        timeout_ms: Option<i32>,
+        /// The device node.
+        #[arg(long, default_value = watch::DEVICE)]
+        device: PathBuf,
+    },
+    /// Show the error log's counters, per source.
+    Stats {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The device node.
+        #[arg(long, default_value = watch::DEVICE)]
+        device: PathBuf,
+    },
 }
 
 fn main() -> Result<()> {
@@ -41,6 +76,29 @@ fn main() -> Result<()> {
             } else {
                 status::write_table(&mut out, &components)?;
             }
+        }
+        Command::Watch {
+            json,
+            sources,
+            severities,
+            from_oldest,
+            count,
+            timeout_ms,
+            device,
+        } => {
+            let args = watch::WatchArgs {
+                device: &device,
+                json,
+                sources: &sources,
+                severities: &severities,
+                from_oldest,
+                count,
+                timeout_ms: timeout_ms.unwrap_or(-1),
+            };
+            watch::watch(&args, &mut std::io::stdout().lock())?;
+        }
+        Command::Stats { json, device } => {
+            watch::stats(&device, json, &mut std::io::stdout().lock())?;
         }
     }
     Ok(())

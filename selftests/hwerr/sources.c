@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Each hardware-error source, driven by a real injection through the kernel's own
+ * path, and the record it produces checked field by field:
+ *
+ *   MCE             mce-inject (debugfs, software injection into the decode chain)
+ *   memory failure  madvise(MADV_HWPOISON) in a child process
+ *   EDAC            samples/edac_testmc, a memory controller registered with the
+ *                   EDAC core, raising errors through edac_mc_handle_error()
+ *   NMI             QEMU's monitor "nmi" command, sent by the host harness
+ *   AER             aer-inject on the q35 guest's PCIe root port
+ *
+ * GHES has no injection path on QEMU x86: its CPER decoding is tested by KUnit.
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "hwerr_test.h"
+#include "kselftest_harness.h"
+
+#define MCE_INJ "/sys/kernel/debug/mce-inject/"
+#define MCI_STATUS_VAL		(1ULL << 63)
+#define MCI_STATUS_UC		(1ULL << 61)
+#define MCI_STATUS_EN		(1ULL << 60)
+#define MCI_STATUS_MISCV	(1ULL << 59)
+#define MCI_STATUS_ADDRV	(1ULL << 58)
+#define MCI_STATUS_S		(1ULL << 56)
+
+static struct hwerr_record recs[256];
+
+/* Opens /dev/hwerr at "now", filtered to one source. */
+static int open_source(int source)
+{
+	struct hwerr_filter f = {
+		.source_mask = 1U << source,
+		.severity_mask = (1U << HWERR_SEV_NR) - 1,
+	};
+	int fd = hwerr_open_at(O_RDONLY | O_NONBLOCK, HWERR_SEEK_NEWEST);
+
+	if (fd >= 0 && ioctl(fd, HWERR_IOC_SET_FILTER, &f)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Waits up to @ms for records and reads them; returns how many. */
+static int wait_records(int fd, int want, int ms)
+{
+	int got = 0, n;
+
+	while (got < want && ms > 0) {
+		if (hwerr_poll(fd, 100) > 0) {
+			n = hwerr_read_all(fd, recs + got, 256 - got);
+			if (n < 0)
+				return n;
+			got += n;
+		}
+		ms -= 100;
+	}
+	return got;
+}
+
+static int mce_write(const char *file, unsigned long long v)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), MCE_INJ "%s", file);
+	snprintf(buf, sizeof(buf), "0x%llx", v);
+	return write_str(path, buf);
+}
+
+static int mce_inject(unsigned long long status, unsigned long long addr,
+		      unsigned long long misc, int bank)
+{
+	return write_str(MCE_INJ "flags", "sw\n") ?:
+	       mce_write("cpu", 0) ?: mce_write("status", status) ?:
+	       mce_write("addr", addr) ?: mce_write("misc", misc) ?:
+	       mce_write("synd", 0) ?: mce_write("ipid", 0) ?:
+	       mce_write("bank", bank);	/* writing the bank injects */
+}
+
+/* Physical address of a resident page of this process (root sees PFNs). */
+static unsigned long long phys_addr(void *p)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	unsigned long long ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, 8, ((unsigned long)p / psz) * 8) != 8)
+		ent = 0;
+	close(fd);
+	if (!(ent & (1ULL << 63)))
+		return 0;
+	return (ent & ((1ULL << 55) - 1)) * psz;
+}
+
+FIXTURE(src) {
+	int fd;
+};
+
+FIXTURE_SETUP(src)
+{
+	ASSERT_EQ(0, hwerr_load());
+	self->fd = -1;
+}
+
+FIXTURE_TEARDOWN(src)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(src, mce_corrected)
+{
+	unsigned long long status = MCI_STATUS_VAL | MCI_STATUS_EN | MCI_STATUS_ADDRV | 0x9f;
+
+	if (access(MCE_INJ "bank", W_OK))
+		SKIP(return, "no mce-inject (CONFIG_X86_MCE_INJECT)");
+	self->fd = open_source(HWERR_SRC_MCE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, mce_inject(status, 0x1234000, 0, 1));
+	ASSERT_EQ(1, wait_records(self->fd, 1, 10000));
+	EXPECT_EQ(HWERR_SRC_MCE, recs[0].hdr.source);
+	EXPECT_EQ(HWERR_SEV_CORRECTED, recs[0].hdr.severity);
+	EXPECT_EQ(status, recs[0].u.mce.status);
+	EXPECT_EQ(0x1234000, recs[0].u.mce.addr);
+	EXPECT_EQ(1, recs[0].u.mce.bank);
+	EXPECT_EQ(0, recs[0].u.mce.extcpu);
+	EXPECT_FALSE(recs[0].hdr.flags & HWERR_F_ACTION_REQUIRED);
+	EXPECT_LT(0, read_num(HWERR_SYSFS "/mce/captured"));
+}
+
+TEST_F(src, mce_uncorrected_recoverable_in_user_page)
+{
+	unsigned long long status = MCI_STATUS_VAL | MCI_STATUS_UC | MCI_STATUS_EN |
+				    MCI_STATUS_ADDRV | MCI_STATUS_S | 0x9f;
+	unsigned long long misc = (2 << 6) | 12;	/* physical address, LSB 12 */
+	unsigned long long pa;
+	char *page;
+
+	if (access(MCE_INJ "bank", W_OK))
+		SKIP(return, "no mce-inject (CONFIG_X86_MCE_INJECT)");
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	page[0] = 1;
+	pa = phys_addr(page);
+	ASSERT_NE(0, pa);
+	self->fd = open_source(HWERR_SRC_MCE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, mce_inject(status, pa, misc, 2));
+	ASSERT_EQ(1, wait_records(self->fd, 1, 10000));
+	EXPECT_EQ(HWERR_SEV_RECOVERABLE, recs[0].hdr.severity);
+	EXPECT_EQ(status | MCI_STATUS_MISCV, recs[0].u.mce.status);
+	EXPECT_EQ(pa, recs[0].u.mce.addr);
+	EXPECT_EQ(misc, recs[0].u.mce.misc);
+	EXPECT_EQ(2, recs[0].u.mce.bank);
+	/* S without AR: action optional (SRAO). */
+	EXPECT_FALSE(recs[0].hdr.flags & HWERR_F_ACTION_REQUIRED);
+	munmap(page, 4096);
+}
+
+TEST_F(src, mce_sequence_is_continuous)
+{
+	unsigned long long status = MCI_STATUS_VAL | MCI_STATUS_EN | 0x9f;
+	int i;
+
+	if (access(MCE_INJ "bank", W_OK))
+		SKIP(return, "no mce-inject (CONFIG_X86_MCE_INJECT)");
+	self->fd = hwerr_open_at(O_RDONLY | O_NONBLOCK, HWERR_SEEK_NEWEST);
+	ASSERT_LE(0, self->fd);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, mce_inject(status | i << 16, 0, 0, 3));
+	ASSERT_EQ(5, wait_records(self->fd, 5, 10000));
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ(recs[0].hdr.seq + i, recs[i].hdr.seq);
+		EXPECT_EQ(status | i << 16, recs[i].u.mce.status);
+	}
+}
+
+TEST_F(src, source_can_be_disabled)
+{
+	unsigned long long status = MCI_STATUS_VAL | MCI_STATUS_EN | 0x9f;
+
+	if (access(MCE_INJ "bank", W_OK))
+		SKIP(return, "no mce-inject (CONFIG_X86_MCE_INJECT)");
+	self->fd = open_source(HWERR_SRC_MCE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, write_str(HWERR_SYSFS "/mce/enabled", "0"));
+	EXPECT_EQ(0, read_num(HWERR_SYSFS "/mce/enabled"));
+	EXPECT_EQ(0, mce_inject(status, 0, 0, 1));
+	EXPECT_EQ(0, wait_records(self->fd, 1, 1000));
+	ASSERT_EQ(0, write_str(HWERR_SYSFS "/mce/enabled", "1"));
+	EXPECT_EQ(0, mce_inject(status, 0, 0, 1));
+	EXPECT_EQ(1, wait_records(self->fd, 1, 10000));
+	EXPECT_EQ(-EINVAL, write_str(HWERR_SYSFS "/mce/enabled", "maybe"));
+}
+
+TEST_F(src, memory_failure_madv_hwpoison)
+{
+	int pfd[2], st;
+	unsigned long long pa = 0;
+	pid_t pid;
+
+	self->fd = open_source(HWERR_SRC_MEMORY_FAILURE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		unsigned long long a;
+
+		if (p == MAP_FAILED)
+			_exit(2);
+		p[0] = 1;
+		a = phys_addr(p);
+		if (write(pfd[1], &a, sizeof(a)) != sizeof(a))
+			_exit(3);
+		/* The kernel handles the failure for this task and may SIGBUS it. */
+		_exit(madvise(p, 4096, MADV_HWPOISON) ? 100 + errno : 0);
+	}
+	ASSERT_EQ(sizeof(pa), read(pfd[0], &pa, sizeof(pa)));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	if (WIFEXITED(st) && WEXITSTATUS(st) > 100)
+		TH_LOG("madvise(MADV_HWPOISON): %s", strerror(WEXITSTATUS(st) - 100));
+	ASSERT_FALSE(WIFEXITED(st) && WEXITSTATUS(st));
+	ASSERT_NE(0, pa);
+	ASSERT_EQ(1, wait_records(self->fd, 1, 10000));
+	EXPECT_EQ(HWERR_SRC_MEMORY_FAILURE, recs[0].hdr.source);
+	EXPECT_EQ(pa / 4096, recs[0].u.mf.pfn);
+	/* MF_DELAYED (2) or MF_RECOVERED (3): the page was isolated. */
+	EXPECT_LE(2, recs[0].u.mf.result);
+	EXPECT_EQ(HWERR_SEV_RECOVERABLE, recs[0].hdr.severity);
+	EXPECT_TRUE(recs[0].hdr.flags & HWERR_F_TASK);
+	EXPECT_EQ(pid, recs[0].u.mf.pid);
+}
+
+#define EDAC_INJ "/sys/kernel/debug/hasys_edac_testmc/inject"
+
+static int edac_testmc_load(void)
+{
+	const char *dir = getenv("HASYS_MODDIR");
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	if (access("/sys/module/hasys_edac_testmc", F_OK) == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/samples/edac_testmc/hasys_edac_testmc.ko",
+		 dir ? dir : ".");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(__NR_finit_module, fd, "", 0))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+TEST_F(src, edac_corrected_and_uncorrected)
+{
+	char line[128];
+	int mc;
+
+	ASSERT_EQ(0, edac_testmc_load());
+	mc = read_num("/sys/kernel/debug/hasys_edac_testmc/mc");
+	ASSERT_LE(0, mc);
+	self->fd = open_source(HWERR_SRC_EDAC);
+	ASSERT_LE(0, self->fd);
+	/* type page offset syndrome channel */
+	ASSERT_EQ(0, write_str(EDAC_INJ, "0 0x1234 0x40 0xbeef 1"));
+	ASSERT_EQ(0, write_str(EDAC_INJ, "1 0x2000 0x0 0x0 0"));
+	ASSERT_EQ(2, wait_records(self->fd, 2, 10000));
+
+	EXPECT_EQ(HWERR_SEV_CORRECTED, recs[0].hdr.severity);
+	EXPECT_EQ(0, recs[0].u.edac.err_type);
+	EXPECT_EQ(mc, recs[0].u.edac.mc_index);
+	EXPECT_EQ((0x1234ULL << 12) | 0x40, recs[0].u.edac.address);
+	EXPECT_EQ(0xbeef, recs[0].u.edac.syndrome);
+	EXPECT_EQ(1, recs[0].u.edac.error_count);
+	EXPECT_EQ(1, recs[0].u.edac.layer[0]);
+	EXPECT_EQ(-1, recs[0].u.edac.layer[1]);
+	snprintf(line, sizeof(line), "%s", recs[0].u.edac.label);
+	EXPECT_STREQ("hasys-DIMM1", line);
+
+	EXPECT_EQ(HWERR_SEV_RECOVERABLE, recs[1].hdr.severity);
+	EXPECT_EQ(1, recs[1].u.edac.err_type);
+	EXPECT_EQ(0x2000ULL << 12, recs[1].u.edac.address);
+	EXPECT_EQ(0, recs[1].u.edac.layer[0]);
+	EXPECT_EQ(recs[0].hdr.seq + 1, recs[1].hdr.seq);
+	EXPECT_EQ(-EINVAL, write_str(EDAC_INJ, "9 0 0 0 0"));
+	EXPECT_EQ(0, syscall(__NR_delete_module, "hasys_edac_testmc", O_NONBLOCK));
+}
+
+TEST_F(src, nmi_from_qemu_monitor)
+{
+	const char *req = getenv("HASYS_HOSTREQ");
+	char path[PATH_MAX];
+	int i, n;
+
+	if (!req)
+		SKIP(return, "no host request channel (HASYS_HOSTREQ): run under make vmtest");
+	self->fd = open_source(HWERR_SRC_NMI);
+	ASSERT_LE(0, self->fd);
+	snprintf(path, sizeof(path), "%s/nmi-request", req);
+	ASSERT_EQ(0, close(open(path, O_CREAT | O_WRONLY, 0644)));
+	/* QEMU delivers the NMI to every CPU; each one records it. */
+	n = wait_records(self->fd, 1, 60000);
+	ASSERT_LE(1, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(HWERR_SRC_NMI, recs[i].hdr.source);
+		EXPECT_EQ(HWERR_NMI_UNKNOWN, recs[i].u.nmi.nmi_type);
+		EXPECT_EQ(HWERR_SEV_INFO, recs[i].hdr.severity);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Records in a form people and JSON consumers can read.
+
+use crate::abi::{self, Record};
+use serde::Serialize;
+use std::fmt;
+use zerocopy::FromBytes;
+
+/// One record, decoded.
+#[derive(Debug, Serialize)]
+pub struct Event {
+    /// Log sequence number.
+    pub seq: u64,
+    /// Source name (`SOURCE_NAMES`).
+    pub source: &'static str,
+    /// Severity name (`SEVERITY_NAMES`).
+    pub severity: &'static str,
+    /// Names of the set `F_*` flags.
+    pub flags: Vec<&'static str>,
+    /// CPU that captured it.
+    pub cpu: u32,
+    /// Occurrences.
+    pub count: u32,
+    /// `CLOCK_BOOTTIME` at capture, ns.
+    pub boottime_ns: u64,
+    /// `CLOCK_REALTIME` at capture, ns.
+    pub realtime_ns: u64,
+    /// The per-source fields.
+    pub detail: Detail,
+}
+
+/// The per-source part of an [`Event`].
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Detail {
+    /// x86 machine check.
+    Mce {
+        /// Bank.
+        bank: u8,
+        /// MCi_STATUS.
+        status: u64,
+        /// MCi_ADDR.
+        addr: u64,
+        /// MCi_MISC.
+        misc: u64,
+        /// MCG_STATUS.
+        mcgstatus: u64,
+        /// Linux CPU that detected it.
+        extcpu: u32,
+        /// Socket.
+        socketid: u32,
+    },
+    /// EDAC memory controller.
+    Edac {
+        /// Controller index.
+        mc: u8,
+        /// Physical address.
+        address: u64,
+        /// Syndrome.
+        syndrome: u64,
+        /// Error count.
+        error_count: u32,
+        /// Layer positions (-1 unknown).
+        layer: [i8; 3],
+        /// DIMM label.
+        label: String,
+        /// EDAC's message.
+        msg: String,
+    },
+    /// PCIe AER.
+    Aer {
+        /// Device name.
+        dev: String,
+        /// 0 non-fatal, 1 fatal, 2 correctable.
+        aer_severity: u8,
+        /// Status bits.
+        status: u32,
+        /// TLP header, if valid.
+        tlp_header: Option<[u32; 4]>,
+    },
+    /// NMI.
+    Nmi {
+        /// "unknown", "serr" or "io_check".
+        nmi_type: &'static str,
+        /// Reason port bits.
+        reason: u8,
+    },
+    /// GHES / CPER section.
+    Ghes {
+        /// Section type GUID.
+        section_type: String,
+        /// `CPER_SEC_*` decoded kind.
+        decoded: u32,
+        /// GHES severity.
+        ghes_severity: u32,
+        /// Section length.
+        section_length: u32,
+    },
+    /// Memory failure handling.
+    MemoryFailure {
+        /// Page frame.
+        pfn: u64,
+        /// Page type.
+        page_type: u32,
+        /// 0 ignored, 1 failed, 2 delayed, 3 recovered.
+        result: u32,
+        /// Task, if known.
+        pid: Option<i32>,
+        /// Task name, if known.
+        comm: Option<String>,
+    },
+    /// Reported by a kernel module.
+    Software {
+        /// Reporting module.
+        origin: String,
+        /// Reporter's code.
+        code: u32,
+        /// Reporter's data.
+        data: [u64; 4],
+        /// Message.
+        msg: String,
+    },
+    /// Records lost.
+    Lost {
+        /// "capture" or "overrun".
+        reason: &'static str,
+        /// Records lost.
+        total: u64,
+        /// First missed sequence number (overrun).
+        first_seq: u64,
+        /// Per source name, where non-zero.
+        by_source: Vec<(&'static str, u64)>,
+    },
+    /// A source this tool does not know.
+    Unknown,
+}
+
+fn name(names: &[&'static str], i: u8) -> &'static str {
+    names.get(usize::from(i)).copied().unwrap_or("unknown")
+}
+
+fn cstr(b: &[u8]) -> String {
+    let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+fn payload<T: FromBytes>(rec: &Record) -> Option<T> {
+    T::read_from_prefix(&rec.payload[..]).ok().map(|(t, _)| t)
+}
+
+fn guid(b: &[u8; 16]) -> String {
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{}",
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_le_bytes([b[4], b[5]]),
+        u16::from_le_bytes([b[6], b[7]]),
+        b[8],
+        b[9],
+        b[10..]
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    )
+}
+
+const FLAG_NAMES: [(u16, &str); 5] = [
+    (abi::F_ACTION_REQUIRED, "action_required"),
+    (abi::F_CEC_ABSORBED, "cec_absorbed"),
+    (abi::F_SYNTHETIC, "synthetic"),
+    (abi::F_TASK, "task"),
+    (abi::F_TRUNCATED, "truncated"),
+];
+
+/// Decodes one record.
+pub fn decode(rec: &Record) -> Event {
+    let h = &rec.hdr;
+    let detail = match h.source {
+        abi::SRC_MCE => payload::<abi::Mce>(rec).map(|m| Detail::Mce {
+            bank: m.bank,
+            status: m.status,
+            addr: m.addr,
+            misc: m.misc,
+            mcgstatus: m.mcgstatus,
+            extcpu: m.extcpu,
+            socketid: m.socketid,
+        }),
+        abi::SRC_EDAC => payload::<abi::Edac>(rec).map(|e| Detail::Edac {
+            mc: e.mc_index,
+            address: e.address,
+            syndrome: e.syndrome,
+            error_count: e.error_count,
+            layer: e.layer,
+            label: cstr(&e.label),
+            msg: cstr(&e.msg),
+        }),
+        abi::SRC_AER => payload::<abi::Aer>(rec).map(|a| Detail::Aer {
+            dev: cstr(&a.dev_name),
+            aer_severity: a.aer_severity,
+            status: a.status,
+            tlp_header: (a.tlp_header_valid != 0).then_some(a.tlp_header),
+        }),
+        abi::SRC_NMI => payload::<abi::Nmi>(rec).map(|n| Detail::Nmi {
+            nmi_type: match n.nmi_type {
+                abi::NMI_SERR => "serr",
+                abi::NMI_IO_CHECK => "io_check",
+                _ => "unknown",
+            },
+            reason: n.reason,
+        }),
+        abi::SRC_GHES => payload::<abi::Cper>(rec).map(|c| Detail::Ghes {
+            section_type: guid(&c.section_type),
+            decoded: c.decoded,
+            ghes_severity: c.ghes_severity,
+            section_length: c.section_length,
+        }),
+        abi::SRC_MEMORY_FAILURE => payload::<abi::MemoryFailure>(rec).map(|m| {
+            let task = h.flags & abi::F_TASK != 0;
+            Detail::MemoryFailure {
+                pfn: m.pfn,
+                page_type: m.page_type,
+                result: m.result,
+                pid: task.then_some(m.pid),
+                comm: task.then(|| cstr(&m.comm)),
+            }
+        }),
+        abi::SRC_SOFTWARE => payload::<abi::Software>(rec).map(|s| Detail::Software {
+            origin: cstr(&s.origin),
+            code: s.code,
+            data: s.data,
+            msg: cstr(&s.msg),
+        }),
+        abi::SRC_LOST => payload::<abi::Lost>(rec).map(|l| Detail::Lost {
+            reason: if l.reason == abi::LOST_OVERRUN {
+                "overrun"
+            } else {
+                "capture"
+            },
+            total: l.total,
+            first_seq: l.first_seq,
+            by_source: l
+                .by_source
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n != 0)
+                .map(|(i, n)| (abi::SOURCE_NAMES.get(i).copied().unwrap_or("unknown"), *n))
+                .collect(),
+        }),
+        _ => None,
+    };
+    Event {
+        seq: h.seq,
+        source: name(&abi::SOURCE_NAMES, h.source),
+        severity: name(&abi::SEVERITY_NAMES, h.severity),
+        flags: FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| h.flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect(),
+        cpu: h.cpu,
+        count: h.count,
+        boottime_ns: h.boottime_ns,
+        realtime_ns: h.realtime_ns,
+        detail: detail.unwrap_or(Detail::Unknown),
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[{:>5}.{:06}] #{} {} {} cpu{}",
+            self.boottime_ns / 1_000_000_000,
+            self.boottime_ns % 1_000_000_000 / 1000,
+            self.seq,
+            self.source,
+            self.severity,
+            self.cpu
+        )?;
+        if self.count > 1 {
+            write!(f, " x{}", self.count)?;
+        }
+        for flag in &self.flags {
+            write!(f, " +{flag}")?;
+        }
+        match &self.detail {
+            Detail::Mce {
+                bank,
+                status,
+                addr,
+                misc,
+                ..
+            } => {
+                write!(
+                    f,
+                    ": bank {bank} status {status:#018x} addr {addr:#x} misc {misc:#x}"
+                )
+            }
+            Detail::Edac {
+                mc,
+                address,
+                syndrome,
+                label,
+                msg,
+                ..
+            } => write!(
+                f,
+                ": mc{mc} addr {address:#x} syndrome {syndrome:#x} label \"{label}\" {msg}"
+            ),
+            Detail::Aer {
+                dev,
+                aer_severity,
+                status,
+                ..
+            } => {
+                write!(
+                    f,
+                    ": {dev} aer_severity {aer_severity} status {status:#010x}"
+                )
+            }
+            Detail::Nmi { nmi_type, reason } => write!(f, ": {nmi_type} reason {reason:#04x}"),
+            Detail::Ghes {
+                section_type,
+                section_length,
+                ..
+            } => {
+                write!(f, ": section {section_type} ({section_length} bytes)")
+            }
+            Detail::MemoryFailure {
+                pfn,
+                result,
+                pid,
+                comm,
+                ..
+            } => {
+                write!(f, ": pfn {pfn:#x} result {result}")?;
+                if let (Some(pid), Some(comm)) = (pid, comm) {
+                    write!(f, " task {comm}[{pid}]")?;
+                }
+                Ok(())
+            }
+            Detail::Software {
+                origin, code, msg, ..
+            } => {
+                write!(f, ": {origin} code {code:#x} {msg}")
+            }
+            Detail::Lost {
+                reason,
+                total,
+                by_source,
+                ..
+            } => {
+                write!(f, ": {total} records lost ({reason})")?;
+                for (s, n) in by_source {
+                    write!(f, " {s}={n}")?;
+                }
+                Ok(())
+            }
+            Detail::Unknown => Ok(()),
+        }
+    }
+}

@@ -32,7 +32,7 @@ OUT ?= $(CURDIR)/build
 KERNEL_RS := $(shell find hwerr hadetect cluster_msg kexec_handoff crashdump include samples \
 		-name '*.rs' 2>/dev/null)
 
-.PHONY: help setup kernel modules clippy lint fmt harness-unit userspace selftests vmtest check \
+.PHONY: help setup kernel modules clippy lint fmt harness-unit userspace selftests vmtest check bench \
 	check-harness check-intree demo clean
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo
 	@echo '  make demo          boot the test VM with hasys loaded and show what it does'
 	@echo '  make check         the test suite: everything below, then the in-VM tests'
+	@echo '  make bench         boot the VM and print hwerr latency/throughput figures (no pass/fail)'
 	@echo
 	@echo '  make setup         install the toolchain, kernel source, bindgen, virtme-ng'
 	@echo '  make kernel        build (or reuse) the test kernel in $$HASYS_CACHE'
@@ -47,7 +48,7 @@ help:
 	@echo '  make clippy        the modules again through clippy (CLIPPY=1), warnings as errors'
 	@echo '  make lint          rustfmt on the kernel Rust, version strings agree'
 	@echo '  make fmt           format all Rust: kernel (kernel .rustfmt.toml) and cargo'
-	@echo '  make userspace     cargo fmt --check, clippy -D warnings and test on tools/'
+	@echo '  make userspace     cargo fmt --check, clippy -D warnings and test on tools/; samples/hwerr'
 	@echo '  make harness-unit  unit tests of the VM harness'"'"'s KTAP and kernel-log judging'
 	@echo '  make selftests     build and stage selftests/ for the VM in $$OUT'
 	@echo '  make vmtest        boot the test kernel, run KUnit + kselftests, judge the logs'
@@ -88,6 +89,9 @@ userspace:
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo test --locked --workspace
+	@mkdir -p $(OUT)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -Iinclude/uapi samples/hwerr/hwerr_watch.c \
+		-o $(OUT)/hwerr_watch
 
 harness-unit:
 	cd scripts && python3 -m unittest -q test_vmtest
@@ -120,6 +124,13 @@ demo: setup kernel modules
 	cargo build --locked --release -p hactl
 	@HASYS_HACTL=$(CARGO_TARGET_DIR)/release/hactl \
 		scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/demo" --mode demo
+
+bench: setup kernel modules
+	@mkdir -p $(OUT)
+	$(CC) -std=gnu11 -O2 -Wall -Werror -pthread -Iinclude/uapi tools/bench/hwerr_bench.c \
+		-o $(OUT)/hwerr_bench
+	@HASYS_BENCH=$(OUT)/hwerr_bench \
+		scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/bench" --mode bench
 
 clean:
 	-$(KMAKE) clean

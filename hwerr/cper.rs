@@ -284,8 +284,16 @@ mod tests {
     fn mem_section() -> [u8; 80] {
         let mut b = [0u8; 80];
         // PA, PA mask, node, card, module, bank, row, column, error type, row ext.
-        let valid: u64 = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
-            | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 18);
+        let valid: u64 = (1 << 1)
+            | (1 << 2)
+            | (1 << 3)
+            | (1 << 4)
+            | (1 << 5)
+            | (1 << 6)
+            | (1 << 10)
+            | (1 << 11)
+            | (1 << 14)
+            | (1 << 18);
         put(&mut b, 0, &valid.to_le_bytes());
         put(&mut b, 16, &0x1_2345_6000u64.to_le_bytes());
         put(&mut b, 24, &0xffff_ffff_ffff_f000u64.to_le_bytes());
@@ -323,8 +331,8 @@ mod tests {
         assert_eq!(
             SEC_PLATFORM_MEM,
             [
-                0x14, 0x11, 0xBC, 0xA5, 0x64, 0x6F, 0xDE, 0x4E, 0xB8, 0x63, 0x3E, 0x83, 0xED,
-                0x7C, 0x83, 0xB1
+                0x14, 0x11, 0xBC, 0xA5, 0x64, 0x6F, 0xDE, 0x4E, 0xB8, 0x63, 0x3E, 0x83, 0xED, 0x7C,
+                0x83, 0xB1
             ]
         );
     }
@@ -345,7 +353,11 @@ mod tests {
     fn pcie_section_is_decoded() {
         let mut b = [0u8; 208];
         // Port type, device ID, AER info valid.
-        put(&mut b, 0, &((1u64 << 0) | (1 << 3) | (1 << 7)).to_le_bytes());
+        put(
+            &mut b,
+            0,
+            &((1u64 << 0) | (1 << 3) | (1 << 7)).to_le_bytes(),
+        );
         put(&mut b, 8, &4u32.to_le_bytes()); // root port
         put(&mut b, 18, &0x0010u16.to_le_bytes()); // status
         put(&mut b, 24, &0x8086u16.to_le_bytes()); // vendor

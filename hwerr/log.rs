@@ -379,7 +379,11 @@ mod tests {
         let mut cur = log.cursor();
         // 40 records, MCE:EDAC = 3:1; the first 24 are overwritten.
         for i in 0..40 {
-            let src = if i % 4 == 3 { abi::SRC_EDAC } else { abi::SRC_MCE };
+            let src = if i % 4 == 3 {
+                abi::SRC_EDAC
+            } else {
+                abi::SRC_MCE
+            };
             log.append(&record(src, abi::SEV_CORRECTED));
         }
         let mut out = Batch::with_capacity(32, GFP_KERNEL)?;
@@ -439,10 +443,7 @@ mod tests {
         log.append(&record(abi::SRC_EDAC, abi::SEV_FATAL));
         assert_eq!(log.readiness(&cur), 0);
         log.append(&record(abi::SRC_MCE, abi::SEV_CORRECTED));
-        assert_eq!(
-            log.readiness(&cur),
-            bindings::POLLIN | bindings::POLLRDNORM
-        );
+        assert_eq!(log.readiness(&cur), bindings::POLLIN | bindings::POLLRDNORM);
         log.append(&record(abi::SRC_MCE, abi::SEV_FATAL));
         assert_eq!(log.readiness(&cur) & bindings::POLLPRI, bindings::POLLPRI);
         let mut out = Batch::with_capacity(8, GFP_KERNEL)?;

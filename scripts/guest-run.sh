@@ -11,7 +11,8 @@
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
 # HASYS_KSELFTEST_ARGS (run_kselftest.sh options, e.g. "-c lifecycle"),
-# HASYS_HOSTREQ (directory where tests ask the host for an NMI; see vmtest.py).
+# HASYS_HOSTREQ (directory where tests ask the host for an NMI; see vmtest.py),
+# HASYS_BENCH (the benchmark binary, bench mode).
 set -u
 res=$1
 mode=$2
@@ -66,6 +67,16 @@ run_demo() {
 		echo
 		echo "== hactl status"
 		"$HASYS_HACTL" status
+		echo
+		echo "== an MCE (mce-inject) and two software reports, then hactl watch and stats"
+		echo sw >$dbg/mce-inject/flags
+		echo 0 >$dbg/mce-inject/cpu
+		echo 0x9000000000001234 >$dbg/mce-inject/status
+		echo 1 >$dbg/mce-inject/bank
+		echo "2 1" >$dbg/hwerr/inject
+		"$HASYS_HACTL" watch --from-oldest --timeout-ms 3000
+		"$HASYS_HACTL" watch --from-oldest --json --source mce --timeout-ms 1000
+		"$HASYS_HACTL" stats
 	fi
 	echo
 	echo "== rmmod hwerr while the others use it (refused)"
@@ -78,9 +89,16 @@ run_demo() {
 	dmesg | grep -E "\] ($(echo $mods | tr ' ' '|')):"
 }
 
+run_bench() {
+	# The benchmark loads hwerr itself (with a log large enough to keep every
+	# record it injects); figures only, no pass/fail.
+	"$HASYS_BENCH"
+}
+
 case $mode in
 test) run_test ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
+bench) run_bench >"$res/bench.txt" 2>&1 ;;
 *) echo "unknown mode $mode" >"$res/error.txt" ;;
 esac
 dmesg >"$res/dmesg.txt"

@@ -219,6 +219,7 @@ def boot(kdir, res, mode, timeout, kselftest):
         "HASYS_KSELFTEST": str(kselftest),
         "HASYS_SELFTEST_FAIL": os.environ.get("HASYS_SELFTEST_FAIL", "0"),
         "HASYS_HACTL": os.environ.get("HASYS_HACTL", ""),
+        "HASYS_BENCH": os.environ.get("HASYS_BENCH", ""),
         "HASYS_KSELFTEST_ARGS": os.environ.get("HASYS_KSELFTEST_ARGS", ""),
         # Where a guest test asks the host to act on the VM (hostreq() below).
         "HASYS_HOSTREQ": str(res),
@@ -285,7 +286,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kdir", required=True, type=Path, help="kernel build tree to boot")
     ap.add_argument("--out", required=True, type=Path, help="results directory")
-    ap.add_argument("--mode", choices=["test", "demo"], default="test")
+    ap.add_argument("--mode", choices=["test", "demo", "bench"], default="test")
     ap.add_argument("--kselftest", type=Path, help="staged kselftests (default: OUT/kselftest)")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("HASYS_VM_TIMEOUT", 2400)))
     ap.add_argument("--judge-only", action="store_true", help="judge an existing results dir")
@@ -303,8 +304,9 @@ def main():
         if args.mode == "test" and not (kst / "run_kselftest.sh").exists():
             sys.exit(f"vmtest: no staged kselftests in {kst}: run 'make selftests'")
         boot(args.kdir, res, args.mode, args.timeout, kst)
-    if args.mode == "demo" and (res / "demo.log").exists():
-        print((res / "demo.log").read_text(errors="replace"))
+    for mode, out in (("demo", "demo.log"), ("bench", "bench.txt")):
+        if args.mode == mode and (res / out).exists():
+            print((res / out).read_text(errors="replace"))
     v = judge(res, args.mode)
     if v.skipped:
         print(f"{len(v.skipped)} skipped")

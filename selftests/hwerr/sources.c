@@ -318,4 +318,54 @@ TEST_F(src, nmi_from_qemu_monitor)
 	}
 }
 
+/* drivers/pci/pcie/aer_inject.c's write() format. */
+struct aer_error_inj {
+	__u8 bus, dev, fn;
+	__u32 uncor_status, cor_status;
+	__u32 header_log0, header_log1, header_log2, header_log3;
+	__u32 domain;
+};
+
+/* The VM's endpoint behind the PCIe root port (vmtest.py adds both). */
+#define AER_BDF "0000:01:00.0"
+
+static int aer_inject(__u32 uncor, __u32 cor)
+{
+	struct aer_error_inj e = { .bus = 1, .uncor_status = uncor, .cor_status = cor };
+	int fd = open("/dev/aer_inject", O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, &e, sizeof(e)) != sizeof(e))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+TEST_F(src, aer_correctable_and_nonfatal)
+{
+	if (access("/sys/bus/pci/devices/" AER_BDF, F_OK))
+		SKIP(return, "no PCIe endpoint " AER_BDF " (run under make vmtest)");
+	if (access("/dev/aer_inject", W_OK))
+		SKIP(return, "no /dev/aer_inject (CONFIG_PCIEAER_INJECT)");
+	self->fd = open_source(HWERR_SRC_AER);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, aer_inject(0, 0x1));		/* correctable: receiver error */
+	ASSERT_EQ(1, wait_records(self->fd, 1, 20000));
+	EXPECT_EQ(HWERR_SEV_CORRECTED, recs[0].hdr.severity);
+	EXPECT_EQ(2, recs[0].u.aer.aer_severity);	/* AER_CORRECTABLE */
+	EXPECT_EQ(0x1, recs[0].u.aer.status);
+	EXPECT_STREQ(AER_BDF, recs[0].u.aer.dev_name);
+	EXPECT_EQ(0, recs[0].u.aer.segment);
+	EXPECT_EQ(1, recs[0].u.aer.bus);
+	EXPECT_EQ(0, recs[0].u.aer.devfn);
+
+	ASSERT_EQ(0, aer_inject(1U << 20, 0));	/* unsupported request: non-fatal */
+	ASSERT_LE(1, wait_records(self->fd, 1, 20000));
+	EXPECT_EQ(HWERR_SEV_RECOVERABLE, recs[0].hdr.severity);
+	EXPECT_EQ(0, recs[0].u.aer.aer_severity);	/* AER_NONFATAL */
+	EXPECT_EQ(1U << 20, recs[0].u.aer.status);
+	EXPECT_STREQ(AER_BDF, recs[0].u.aer.dev_name);
+}
+
 TEST_HARNESS_MAIN

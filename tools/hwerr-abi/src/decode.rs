@@ -360,3 +360,71 @@ impl fmt::Display for Event {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zerocopy::IntoBytes;
+
+    fn record(source: u8, severity: u8, payload: &[u8]) -> Record {
+        let mut rec = Record {
+            hdr: abi::Header {
+                size: abi::RECORD_SIZE as u16,
+                version: 1,
+                source,
+                severity,
+                count: 1,
+                seq: 42,
+                boottime_ns: 3_500_000_000,
+                ..abi::Header::default()
+            },
+            payload: [0; abi::PAYLOAD_SIZE],
+        };
+        rec.payload[..payload.len()].copy_from_slice(payload);
+        rec
+    }
+
+    #[test]
+    fn mce_line_and_json() {
+        let mce = abi::Mce {
+            status: 0x9000_0000_0000_1234,
+            addr: 0x1000,
+            bank: 4,
+            ..abi::Mce::default()
+        };
+        let ev = decode(&record(abi::SRC_MCE, abi::SEV_CORRECTED, mce.as_bytes()));
+        assert_eq!(
+            ev.to_string(),
+            "[    3.500000] #42 mce corrected cpu0: bank 4 status 0x9000000000001234 addr 0x1000 misc 0x0"
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["detail"]["kind"], "mce");
+        assert_eq!(json["detail"]["bank"], 4);
+        assert_eq!(json["severity"], "corrected");
+    }
+
+    #[test]
+    fn lost_lists_sources() {
+        let mut lost = abi::Lost {
+            reason: abi::LOST_OVERRUN,
+            total: 5,
+            first_seq: 7,
+            ..abi::Lost::default()
+        };
+        lost.by_source[usize::from(abi::SRC_EDAC)] = 5;
+        let mut rec = record(abi::SRC_LOST, abi::SEV_INFO, lost.as_bytes());
+        rec.hdr.flags = abi::F_SYNTHETIC;
+        let ev = decode(&rec);
+        assert_eq!(ev.flags, vec!["synthetic"]);
+        assert!(ev
+            .to_string()
+            .ends_with(": 5 records lost (overrun) edac=5"));
+    }
+
+    #[test]
+    fn unknown_source_is_not_an_error() {
+        let ev = decode(&record(200, 9, &[]));
+        assert_eq!((ev.source, ev.severity), ("unknown", "unknown"));
+        assert!(matches!(ev.detail, Detail::Unknown));
+    }
+}

@@ -5,7 +5,7 @@
  * A capture takes a preallocated slot from this CPU's pool by atomically setting
  * its bit (test_and_set_bit, so a nested NMI on the same CPU simply takes another
  * slot), fills it, and pushes it on a lock-free llist. irq_work then queues the
- * drain work, which runs in process context, moves each record into the Rust log
+ * drain work (system_highpri_wq), which runs in process context, moves each record into the Rust log
  * (which assigns the sequence number), calls the in-kernel consumers and frees the
  * slot. When a CPU's slots are all in flight the record is dropped and counted;
  * the drain then logs one HWERR_SRC_LOST record with the per-source counts, so a
@@ -133,10 +133,10 @@ void hwerr_capture_commit(struct hwerr_record *rec)
 	preempt_enable_notrace();
 }
 
-/* Context: hard IRQ (irq_work). */
+/* Context: hard IRQ (irq_work). High priority: this is an agent's wake-up latency. */
 static void hwerr_drain_irq_work(struct irq_work *w)
 {
-	schedule_work(&hwerr_drain_work);
+	queue_work(system_highpri_wq, &hwerr_drain_work);
 }
 
 /* Context: process; the log and the consumers. */
@@ -158,32 +158,35 @@ static void hwerr_report_lost(void)
 	u64 total = 0;
 	int src;
 
+	for (src = 0; src < HWERR_SRC_NR; src++)
+		total += atomic64_read(&hwerr_unreported[src]);
+	if (!total)
+		return;
 	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
 	if (!rec)
 		return;	/* the counts stay in hwerr_unreported for the next drain */
+	total = 0;
 	for (src = 0; src < HWERR_SRC_NR; src++) {
 		u64 n = atomic64_xchg(&hwerr_unreported[src], 0);
 
 		rec->u.lost.by_source[src] = n;
 		total += n;
 	}
-	if (total) {
-		rec->hdr.size = sizeof(*rec);
-		rec->hdr.version = HWERR_ABI_VERSION;
-		rec->hdr.source = HWERR_SRC_LOST;
-		rec->hdr.severity = HWERR_SEV_INFO;
-		rec->hdr.cpu = raw_smp_processor_id();
-		rec->hdr.count = 1;
-		rec->hdr.boottime_ns = ktime_get_boottime_ns();
-		rec->hdr.realtime_ns = ktime_get_real_ns();
-		rec->u.lost.reason = HWERR_LOST_CAPTURE;
-		rec->u.lost.total = total;
-		hwerr_deliver(rec);
-	}
+	rec->hdr.size = sizeof(*rec);
+	rec->hdr.version = HWERR_ABI_VERSION;
+	rec->hdr.source = HWERR_SRC_LOST;
+	rec->hdr.severity = HWERR_SEV_INFO;
+	rec->hdr.cpu = raw_smp_processor_id();
+	rec->hdr.count = 1;
+	rec->hdr.boottime_ns = ktime_get_boottime_ns();
+	rec->hdr.realtime_ns = ktime_get_real_ns();
+	rec->u.lost.reason = HWERR_LOST_CAPTURE;
+	rec->u.lost.total = total;
+	hwerr_deliver(rec);
 	kfree(rec);
 }
 
-/* Context: process (system workqueue); also called from hwerr_capture_exit(). */
+/* Context: process (system_highpri_wq); also called from hwerr_capture_exit(). */
 static void hwerr_drain_work_fn(struct work_struct *w)
 {
 	struct hwerr_record *rec;

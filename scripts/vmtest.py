@@ -235,7 +235,7 @@ def boot(kdir, res, mode, timeout, kselftest):
            # device behind it, for aer-inject. pcie_ports=native: the kernel owns AER.
            f"--qemu-opts=-monitor unix:{monitor},server=on,wait=off "
            "-device pcie-root-port,id=hasys_rp,bus=pcie.0,chassis=9,slot=9 "
-           "-device virtio-rng-pci,bus=hasys_rp,disable-legacy=on",
+           "-device e1000e,bus=hasys_rp,romfile=",
            "--append=pcie_ports=native",
            "--exec", guest]
     if not kvm:

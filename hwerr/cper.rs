@@ -272,13 +272,14 @@ mod tests {
     //! the way firmware hands them to GHES.
     use super::*;
     use crate::abi::{Cper, CperMem, CperPcie, CperProc, CPER_U_OFFSET, PAYLOAD_SIZE};
+    use kernel::prelude::*;
 
     fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
         buf[off..off + bytes.len()].copy_from_slice(bytes);
     }
 
-    fn decoded(payload: &[u8; PAYLOAD_SIZE]) -> Cper {
-        Cper::read_from_prefix(&payload[..]).unwrap().0
+    fn decoded(payload: &[u8; PAYLOAD_SIZE]) -> Result<Cper> {
+        Ok(Cper::read_from_prefix(&payload[..]).map_err(|_| EINVAL)?.0)
     }
 
     fn mem_section() -> [u8; 80] {
@@ -309,20 +310,23 @@ mod tests {
     }
 
     #[test]
-    fn memory_section_is_decoded() {
+    fn memory_section_is_decoded() -> Result {
         let mut payload = [0u8; PAYLOAD_SIZE];
         decode(&mut payload, &SEC_PLATFORM_MEM, &mem_section());
-        let cper = decoded(&payload);
+        let cper = decoded(&payload)?;
         assert_eq!(cper.decoded, abi::CPER_SEC_MEM);
         assert_eq!(cper.section_type, SEC_PLATFORM_MEM);
         assert_eq!(cper.section_length, 80);
-        let m = CperMem::read_from_prefix(&cper.u[..]).unwrap().0;
+        let m = CperMem::read_from_prefix(&cper.u[..])
+            .map_err(|_| EINVAL)?
+            .0;
         assert_eq!(m.physical_addr, 0x1_2345_6000);
         assert_eq!(m.physical_addr_mask, 0xffff_ffff_ffff_f000);
         assert_eq!((m.node, m.card, m.module, m.bank), (1, 2, 3, 4));
         assert_eq!(m.row, 0x2_1234);
         assert_eq!(m.column, 0x56);
         assert_eq!(m.error_type, 2);
+        Ok(())
     }
 
     #[test]
@@ -338,19 +342,20 @@ mod tests {
     }
 
     #[test]
-    fn short_section_is_kept_raw() {
+    fn short_section_is_kept_raw() -> Result {
         let mut payload = [0u8; PAYLOAD_SIZE];
         let body = mem_section();
         decode(&mut payload, &SEC_PLATFORM_MEM, &body[..40]);
-        let cper = decoded(&payload);
+        let cper = decoded(&payload)?;
         assert_eq!(cper.decoded, abi::CPER_SEC_UNKNOWN);
         assert_eq!(cper.section_length, 40);
         assert_eq!(&cper.u[..40], &body[..40]);
         assert!(cper.u[40..].iter().all(|b| *b == 0));
+        Ok(())
     }
 
     #[test]
-    fn pcie_section_is_decoded() {
+    fn pcie_section_is_decoded() -> Result {
         let mut b = [0u8; 208];
         // Port type, device ID, AER info valid.
         put(
@@ -371,19 +376,22 @@ mod tests {
         put(&mut b, 128, &0x1u32.to_le_bytes()); // AER correctable status
         let mut payload = [0u8; PAYLOAD_SIZE];
         decode(&mut payload, &SEC_PCIE, &b);
-        let cper = decoded(&payload);
+        let cper = decoded(&payload)?;
         assert_eq!(cper.decoded, abi::CPER_SEC_PCIE);
-        let p = CperPcie::read_from_prefix(&cper.u[..]).unwrap().0;
+        let p = CperPcie::read_from_prefix(&cper.u[..])
+            .map_err(|_| EINVAL)?
+            .0;
         assert_eq!(p.port_type, 4);
         assert_eq!((p.segment, p.bus, p.devfn), (0, 0x5e, (3 << 3) | 1));
         assert_eq!((p.vendor_id, p.device_id), (0x8086, 0x1234));
         assert_eq!(p.device_status, 0x4000_0010);
         assert_eq!(p.aer_uncor_status, 0x0010_0000);
         assert_eq!(p.aer_cor_status, 1);
+        Ok(())
     }
 
     #[test]
-    fn processor_section_is_decoded() {
+    fn processor_section_is_decoded() -> Result {
         let mut b = [0u8; 192];
         put(&mut b, 0, &0x3fffu64.to_le_bytes());
         b[8] = 0; // IA32/X64
@@ -392,16 +400,19 @@ mod tests {
         put(&mut b, 184, &0xffff_ffff_8100_0000u64.to_le_bytes()); // IP
         let mut payload = [0u8; PAYLOAD_SIZE];
         decode(&mut payload, &SEC_PROC_GENERIC, &b);
-        let cper = decoded(&payload);
+        let cper = decoded(&payload)?;
         assert_eq!(cper.decoded, abi::CPER_SEC_PROC);
-        let p = CperProc::read_from_prefix(&cper.u[..]).unwrap().0;
+        let p = CperProc::read_from_prefix(&cper.u[..])
+            .map_err(|_| EINVAL)?
+            .0;
         assert_eq!(p.proc_error_type, 1);
         assert_eq!(p.target_addr, 0xdead_b000);
         assert_eq!(p.ip, 0xffff_ffff_8100_0000);
+        Ok(())
     }
 
     #[test]
-    fn unknown_section_and_caller_fields_are_kept() {
+    fn unknown_section_and_caller_fields_are_kept() -> Result {
         let mut payload = [0u8; PAYLOAD_SIZE];
         // What the C side fills in before decoding: severity and FRU text.
         payload[32..36].copy_from_slice(&2u32.to_le_bytes());
@@ -409,7 +420,7 @@ mod tests {
         let vendor = [0x42u8; 16];
         let body = [0xa5u8; 100];
         decode(&mut payload, &vendor, &body);
-        let cper = decoded(&payload);
+        let cper = decoded(&payload)?;
         assert_eq!(cper.ghes_severity, 2);
         assert_eq!(&cper.fru_text[..4], b"DIMM");
         assert_eq!(cper.section_type, vendor);
@@ -417,5 +428,6 @@ mod tests {
         assert_eq!(cper.section_length, 100);
         assert!(cper.u.iter().all(|b| *b == 0xa5));
         assert_eq!(CPER_U_OFFSET, 72);
+        Ok(())
     }
 }

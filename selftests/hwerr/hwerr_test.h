@@ -24,24 +24,31 @@
 #define HWERR_INJECT "/sys/kernel/debug/hwerr/inject"
 #define HWERR_SYSFS "/sys/kernel/ha/hwerr"
 
-/* Loads $HASYS_MODDIR/hwerr/hwerr.ko unless it is loaded. Returns 0 or -errno. */
-static inline int hwerr_load(void)
+/* finit_module() of $HASYS_MODDIR/@relpath with @params; 0 or -errno. */
+static inline int hasys_insmod(const char *relpath, const char *params)
 {
 	const char *dir = getenv("HASYS_MODDIR");
 	char path[PATH_MAX];
 	int fd, ret = 0;
 
-	if (access("/sys/module/hwerr", F_OK) == 0)
-		return 0;
-	if (!dir)
-		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/hwerr/hwerr.ko", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", relpath);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (syscall(__NR_finit_module, fd, "", 0))
+	if (syscall(__NR_finit_module, fd, params, 0))
 		ret = -errno;
 	close(fd);
+	return ret;
+}
+
+/* Loads hwerr.ko unless it is loaded. Returns 0 or -errno. */
+static inline int hwerr_load(void)
+{
+	int ret;
+
+	if (access("/sys/module/hwerr", F_OK) == 0)
+		return 0;
+	ret = hasys_insmod("hwerr/hwerr.ko", "");
 	return ret == -EEXIST ? 0 : ret;
 }
 

@@ -244,21 +244,9 @@ TEST_F(src, memory_failure_madv_hwpoison)
 
 static int edac_testmc_load(void)
 {
-	const char *dir = getenv("HASYS_MODDIR");
-	char path[PATH_MAX];
-	int fd, ret = 0;
-
 	if (access("/sys/module/hasys_edac_testmc", F_OK) == 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s/samples/edac_testmc/hasys_edac_testmc.ko",
-		 dir ? dir : ".");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(__NR_finit_module, fd, "", 0))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return hasys_insmod("samples/edac_testmc/hasys_edac_testmc.ko", "");
 }
 
 TEST_F(src, edac_corrected_and_uncorrected)

@@ -334,19 +334,8 @@ static void throughput(void)
 /* Loads hwerr with a log that keeps every record the benchmark makes. */
 static int load_big(void)
 {
-	const char *dir = getenv("HASYS_MODDIR");
-	char path[PATH_MAX];
-	int fd, ret = 0;
-
 	hwerr_unload();
-	snprintf(path, sizeof(path), "%s/hwerr/hwerr.ko", dir ? dir : ".");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(__NR_finit_module, fd, "log_records=524288", 0))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return hasys_insmod("hwerr/hwerr.ko", "log_records=524288");
 }
 
 int main(void)

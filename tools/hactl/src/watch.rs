@@ -113,7 +113,10 @@ fn stats_out(st: &Stats) -> StatsOut {
         sources: abi::SOURCE_NAMES
             .iter()
             .zip(st.source.iter())
-            .skip(1)
+            .enumerate()
+            // "none" is no source, and lost-record notices are never captured.
+            .filter(|(i, _)| *i != usize::from(abi::SRC_NONE) && *i != usize::from(abi::SRC_LOST))
+            .map(|(_, x)| x)
             .map(|(name, s)| SourceRow {
                 source: name,
                 captured: s.captured,
@@ -166,12 +169,16 @@ mod tests {
     }
 
     #[test]
-    fn stats_skip_the_none_source() {
+    fn stats_list_only_capturing_sources() {
         let mut st = Stats::default();
         st.source[1].captured = 7;
         st.source[1].dropped = 2;
         let s = stats_out(&st);
-        assert_eq!(s.sources.len(), abi::SOURCE_NAMES.len() - 1);
+        assert_eq!(s.sources.len(), abi::SOURCE_NAMES.len() - 2);
+        assert!(s
+            .sources
+            .iter()
+            .all(|r| r.source != "lost" && r.source != "none"));
         assert_eq!(
             (
                 s.sources[0].source,

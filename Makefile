@@ -10,6 +10,9 @@ export KSRC ?= $(HASYS_CACHE)/src/linux-7.2
 export BINDGEN ?= $(HASYS_CACHE)/cargo/bin/bindgen
 export VNG ?= $(HASYS_CACHE)/venv/bin/vng
 export CARGO_TARGET_DIR ?= $(HASYS_CACHE)/target
+# Debian's cargo and rustc (cargo-web, rustc-web), never a rustup toolchain on PATH.
+# (Not CARGO: cargo exports that to what it runs.)
+HASYS_CARGO ?= $(CURDIR)/scripts/cargo.sh
 
 # The kernel build tree to build against. Default: the test kernel `make kernel` builds
 # (computed once, lazily). Override with your own Rust-enabled build tree.
@@ -33,7 +36,7 @@ KERNEL_RS := $(shell find hwerr hadetect cluster_msg kexec_handoff crashdump inc
 		-name '*.rs' 2>/dev/null)
 
 .PHONY: help setup kernel modules clippy lint fmt harness-unit userspace selftests vmtest check bench \
-	check-harness check-intree demo clean
+	check-harness check-boot check-fresh check-intree demo clean
 
 help:
 	@echo 'hasys: high-availability subsystem (Rust-for-Linux modules)'
@@ -46,13 +49,16 @@ help:
 	@echo '  make kernel        build (or reuse) the test kernel in $$HASYS_CACHE'
 	@echo '  make modules       build the five modules (KDIR=<build tree> for your own kernel)'
 	@echo '  make clippy        the modules again through clippy (CLIPPY=1), warnings as errors'
-	@echo '  make lint          rustfmt on the kernel Rust, version strings agree'
+	@echo '  make lint          rustfmt on the kernel Rust, version strings agree, no tracked build output'
 	@echo '  make fmt           format all Rust: kernel (kernel .rustfmt.toml) and cargo'
 	@echo '  make userspace     cargo fmt --check, clippy -D warnings and test on tools/; samples/hwerr'
 	@echo '  make harness-unit  unit tests of the VM harness'"'"'s KTAP and kernel-log judging'
 	@echo '  make selftests     build and stage selftests/ for the VM in $$OUT'
 	@echo '  make vmtest        boot the test kernel, run KUnit + kselftests, judge the logs'
 	@echo '  make check-harness prove the harness fails: a deliberately failing test must fail it'
+	@echo '  make check-fresh   make setup + make check in a pristine Debian bookworm chroot (~25 min);'
+	@echo '                     COLD=1: CI'"'"'s .ci/run there, kernel built from scratch (~45 min)'
+	@echo '  make check-boot    boot the test kernel BOOTS times (default 30); fail on any kernel report'
 	@echo '  make check-intree  build the tree in-tree as drivers/ha/ of a kernel copy (~11 min)'
 	@echo '  make clean         remove build products from the tree and $$OUT'
 	@echo
@@ -77,18 +83,19 @@ clippy:
 	$(KMAKE) CLIPPY=1 modules
 
 lint:
+	@scripts/lint-tree.sh
 	$(RUSTFMT) --check --edition 2021 --config-path $(KSRC)/.rustfmt.toml $(KERNEL_RS)
 	@v=$$(cat VERSION); grep -q "^version = \"$$v\"" Cargo.toml || \
 		{ echo "lint: Cargo.toml's version is not VERSION ($$v)"; exit 1; }
 
 fmt:
 	$(RUSTFMT) --edition 2021 --config-path $(KSRC)/.rustfmt.toml $(KERNEL_RS)
-	cargo fmt --all
+	$(HASYS_CARGO) fmt --all
 
 userspace:
-	cargo fmt --all --check
-	cargo clippy --locked --workspace --all-targets -- -D warnings
-	cargo test --locked --workspace
+	$(HASYS_CARGO) fmt --all --check
+	$(HASYS_CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(HASYS_CARGO) test --locked --workspace
 	@mkdir -p $(OUT)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -Iinclude/uapi samples/hwerr/hwerr_watch.c \
 		-o $(OUT)/hwerr_watch
@@ -112,16 +119,25 @@ check-harness: setup kernel modules selftests
 	@HASYS_SELFTEST_FAIL=1 HASYS_KSELFTEST_ARGS="-c harness" scripts/vmtest.py \
 		--kdir "$(KDIR)" --out "$(OUT)/harness" --kselftest "$(OUT)/kselftest" --mode test \
 		>"$(OUT)/harness/judge.txt"; rc=$$?; cat "$(OUT)/harness/judge.txt"; \
-	if [ $$rc -ne 0 ] && grep -q 'FAIL  deliberate failure' "$(OUT)/harness/judge.txt" && \
-		grep -q '^[0-9]* passed, [1-9][0-9]* failed$$' "$(OUT)/harness/judge.txt"; then \
+	if [ $$rc -ne 0 ] && grep -qF 'FAIL  harness/canary.sh: deliberate failure' "$(OUT)/harness/judge.txt" && \
+		grep -q '^[0-9]* passed, 1 failed$$' "$(OUT)/harness/judge.txt"; then \
 		echo 'check-harness: ok: the failing selftest failed the run'; \
 	else echo "check-harness: FAIL: the run (exit $$rc) did not fail on the canary"; exit 1; fi
+
+# A boot loop: BOOTS boots of the test kernel, each judged on its kernel log alone.
+BOOTS ?= 30
+check-boot: setup kernel
+	@scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/boots" --mode boot --boots $(BOOTS) \
+		--timeout 300
+
+check-fresh: setup kernel
+	@HASYS_FRESH_COLD=$(if $(COLD),1,0) scripts/check-fresh.sh
 
 check-intree: setup kernel
 	@scripts/check-intree.sh
 
 demo: setup kernel modules
-	cargo build --locked --release -p hactl
+	$(HASYS_CARGO) build --locked --release -p hactl
 	@HASYS_HACTL=$(CARGO_TARGET_DIR)/release/hactl \
 		scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/demo" --mode demo
 

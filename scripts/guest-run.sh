@@ -7,6 +7,8 @@
 #
 #   guest-run.sh <results> test   KUnit suites, then the staged kselftests
 #   guest-run.sh <results> demo   load hasys and show what it does
+#   guest-run.sh <results> bench  the in-VM benchmark
+#   guest-run.sh <results> boot   nothing: the boot's kernel log only
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
@@ -50,6 +52,29 @@ run_test() {
 	fi
 }
 
+# attrs <dir>: "name=value ..." for the readable files directly in <dir>.
+attrs() {
+	local f out=
+	for f in "$1"/*; do
+		[ -f "$f" ] && [ -r "$f" ] || continue
+		out="$out $(basename "$f")=$(tr '\n' ' ' <"$f" | sed 's/ *$//')"
+	done
+	echo "${out# }"
+}
+
+# The /sys/kernel/ha tree as a reader wants it: per module its own attributes, then one
+# line per subdirectory (hwerr: a source with enabled/captured/dropped).
+show_ha_tree() {
+	local m d
+	for m in /sys/kernel/ha/*/; do
+		printf '%s  %s\n' "${m%/}" "$(attrs "$m")"
+		for d in "$m"*/; do
+			[ -d "$d" ] || continue
+			printf '  %-12s %s\n' "$(basename "$d")" "$(attrs "$d")"
+		done
+	done
+}
+
 run_demo() {
 	local m
 	echo "== insmod the hasys modules, hwerr first (modules.order)"
@@ -61,8 +86,8 @@ run_demo() {
 	echo "== modinfo: every module depends on hwerr"
 	for m in $mods; do printf '%-14s depends: %s\n' "$m" "$(modinfo -F depends "$(hasys_ko "$m")")"; done
 	echo
-	echo "== /sys/kernel/ha"
-	for f in /sys/kernel/ha/*/*; do printf '%-40s %s\n' "$f" "$(cat "$f")"; done
+	echo "== /sys/kernel/ha (each module's attributes; one line per subdirectory)"
+	show_ha_tree
 	if [ -x "${HASYS_HACTL:-}" ]; then
 		echo
 		echo "== hactl status"
@@ -99,6 +124,7 @@ case $mode in
 test) run_test ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
 bench) run_bench >"$res/bench.txt" 2>&1 ;;
+boot) ;; # only the kernel log: make check-boot counts boots with a report
 *) echo "unknown mode $mode" >"$res/error.txt" ;;
 esac
 dmesg >"$res/dmesg.txt"

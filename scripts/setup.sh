@@ -20,9 +20,28 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 BINDGEN_VERSION=0.72.1
 VIRTME_NG_VERSION=1.42
-PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev rustc-web rust-web-src rust-web-clippy rustfmt-web
-          flex bison bc libelf-dev libssl-dev cpio kmod qemu-system-x86
-          kexec-tools busybox-static python3-venv)
+# Every program the build, the harness, the tests, the demo and the benchmarks call comes
+# from one of these (or from Debian's Essential set); section 5 checks each one by name.
+# `make check-fresh` proves the list on a minimal bookworm root.
+PACKAGES=(
+	# kernel and modules: LLVM 19, Debian's Rust 1.96 with its std sources, kbuild's tools
+	clang-19 lld-19 llvm-19 libclang-19-dev rustc-web rust-web-src rust-web-clippy rustfmt-web
+	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
+	# unpacking linux-source-7.2.tar.xz
+	xz-utils
+	# userspace crates (tools/) and bindgen-cli: Debian's cargo beside rustc-web; TLS to
+	# crates.io
+	cargo-web ca-certificates
+	# the VM harness: QEMU, virtme-ng's venv; virtme-ng-init runs `ip` and
+	# systemd-tmpfiles at every boot (a failure is a WARNING line in the kernel log)
+	qemu-system-x86 python3 python3-venv iproute2 systemd busybox-static file
+	# the kselftest install (lib.mk) and lint-tree.sh
+	rsync git
+	# kexec and crash-dump tests
+	kexec-tools makedumpfile
+	# make check-fresh
+	mmdebstrap
+)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -87,7 +106,7 @@ say "kernel source: $KSRC (Debian $(cat "$KSRC/.hasys-debian-version"), $(make -
 # --- 3. bindgen-cli -------------------------------------------------------------------
 if ! "$BINDGEN" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
 	say "installing bindgen-cli $BINDGEN_VERSION into $HASYS_CACHE/cargo"
-	cargo install --quiet --locked --root "$HASYS_CACHE/cargo" bindgen-cli \
+	"$here/cargo.sh" install --quiet --locked --root "$HASYS_CACHE/cargo" bindgen-cli \
 		--version "$BINDGEN_VERSION" || die "cargo install bindgen-cli $BINDGEN_VERSION failed"
 fi
 
@@ -100,13 +119,36 @@ if ! "$VNG" --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then
 fi
 
 # --- 5. Check and print every tool ----------------------------------------------------
+# program -> the package that provides it: every program the build, the harness, the
+# tests, the demo and the benchmarks call, outside Debian's Essential set.
+declare -A PROGRAMS=(
+	[clang-19]=clang-19 [ld.lld-19]=lld-19 [llvm-ar-19]=llvm-19 [llvm-objcopy-19]=llvm-19
+	[make]=make [gcc]=gcc [cc]=gcc [flex]=flex [bison]=bison [bc]=bc [xz]=xz-utils
+	[depmod]=kmod [insmod]=kmod [rmmod]=kmod [modprobe]=kmod [modinfo]=kmod [lsmod]=kmod
+	[python3]=python3 [rsync]=rsync [git]=git [qemu-system-x86_64]=qemu-system-x86
+	[ip]=iproute2 [systemd-tmpfiles]=systemd [busybox]=busybox-static [file]=file
+	[kexec]=kexec-tools [makedumpfile]=makedumpfile [mmdebstrap]=mmdebstrap
+	[/usr/bin/rustc]=rustc-web [/usr/bin/cargo]=cargo-web [/usr/bin/clippy-driver]=rust-web-clippy
+	[/usr/bin/rustfmt]=rustfmt-web [/usr/bin/cargo-clippy]=rust-web-clippy
+	[/usr/bin/cargo-fmt]=rustfmt-web [perl]=perl-base [tar]=tar [gzip]=gzip
+)
+missing=()
+for prog in "${!PROGRAMS[@]}"; do
+	PATH="/usr/sbin:/sbin:$PATH" command -v "$prog" >/dev/null ||
+		missing+=("$prog (Debian package ${PROGRAMS[$prog]})")
+done
+[ ${#missing[@]} -eq 0 ] || die "missing after install: ${missing[*]}"
+[ -f /etc/ssl/certs/ca-certificates.crt ] || die "no CA bundle (Debian package ca-certificates)"
+
 check() { # name, command...
 	local name=$1; shift
 	local v
-	v=$("$@" 2>&1 | head -n1) || die "$name missing or broken: '$*' failed"
+	# All of the output, then its first line: `| head -n1` would SIGPIPE a long one.
+	v=$("$@" 2>&1) || die "$name missing or broken: '$*' failed"
+	v=${v%%$'\n'*}
 	printf '  %-14s %s\n' "$name" "$v"
 }
-say "toolchain:"
+say "toolchain (and ${#PROGRAMS[@]} programs present):"
 check clang       clang-19 --version
 check ld.lld      ld.lld-19 --version
 check rustc       /usr/bin/rustc --version
@@ -114,11 +156,12 @@ check rust-src    ls -d "$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust/
 check clippy      /usr/bin/clippy-driver --version
 check rustfmt     /usr/bin/rustfmt --version
 check bindgen     "$BINDGEN" --version
-check cargo       cargo --version
+check cargo       "$here/cargo.sh" --version
 check vng         "$VNG" --version
 check qemu        qemu-system-x86_64 --version
-check busybox     sh -c "busybox 2>&1 | head -n1"
+check busybox     busybox --help
 check kexec       kexec --version
+check rsync       rsync --version
 make -s -C "$KSRC" LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN="$BINDGEN" rustavailable \
 	>/dev/null 2>"$HASYS_CACHE/rustavailable.log" ||
 	die "kernel says Rust is not available: $(tail -n3 "$HASYS_CACHE/rustavailable.log")"

@@ -4,6 +4,8 @@
 
 import contextlib
 import io
+import re
+import shutil
 import tempfile
 import unittest
 from pathlib import Path
@@ -68,20 +70,24 @@ class KtapTest(unittest.TestCase):
 
     def test_kselftest_nested(self):
         _, v = judge(KSELFTEST, "hash")
-        self.assertEqual(v.passed, ["load and unload all modules 50 times"])
-        self.assertEqual(v.failed, ["no hasys module left loaded"])
-        self.assertEqual(v.skipped, ["deliberate failure not requested"])
+        self.assertEqual(v.passed, ["lifecycle/load_unload.sh: load and unload all modules 50 times"])
+        self.assertEqual(v.failed, ["lifecycle/load_unload.sh: no hasys module left loaded",
+                                    "harness/canary.sh: deliberate failure not requested"])
 
     def test_parent_failure_without_child_failure(self):
         text = KSELFTEST.replace("# not ok 2 no hasys", "# ok 2 no hasys")
         text = text.replace("# 1..2\n# ok 1 load", "# 1..3\n# ok 1 load")
         _, v = judge(text, "hash")
-        self.assertIn("selftests: lifecycle: load_unload.sh", v.failed)
+        self.assertIn("lifecycle/load_unload.sh", v.failed)
+
+    def test_xpass_fails(self):
+        _, v = judge("TAP version 13\n1..1\nok 1 x # XPASS\n", "hash")
+        self.assertEqual(v.failed, ["x"])
 
     def test_timeout_without_output_fails(self):
         _, v = judge("TAP version 13\n1..1\n# selftests: x: y.sh\n"
                      "not ok 1 selftests: x: y.sh # TIMEOUT 45 seconds\n", "hash")
-        self.assertEqual(v.failed, ["selftests: x: y.sh"])
+        self.assertEqual(v.failed, ["x/y.sh"])
 
 
 class DmesgTest(unittest.TestCase):
@@ -108,6 +114,15 @@ class DmesgTest(unittest.TestCase):
                      "kmemleak: 1 new suspected memory leaks",
                      "rust_kernel: panicked at hwerr/hwerr_main.rs:1:1",
                      "turning off the locking correctness validator.",
+                     "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+                     "rcu: INFO: rcu_preempt self-detected stall on CPU",
+                     "INFO: rcu_preempt detected expedited stalls on CPUs/tasks: {",
+                     "INFO: rcu_tasks detected stalls on tasks:",
+                     "rcu: INFO: rcu_preempt detected stall, but suppressed full report due to a stuck CSD-lock.",
+                     "rcu: rcu_preempt kthread starved for 10502 jiffies! g2541 f0x0",
+                     "watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [insmod:231]",
+                     "watchdog: CPU1: Watchdog detected hard LOCKUP on cpu 1",
+                     "INFO: task kworker/0:1:12 blocked for more than 122 seconds.",
                      "Call Trace:"]:
             self.assertEqual(self.run_log(f"[ 1.0] {line}\n").failed, ["dmesg"], line)
 
@@ -116,6 +131,126 @@ class DmesgTest(unittest.TestCase):
         with contextlib.redirect_stdout(io.StringIO()):
             vmtest.judge_log(Path("/nonexistent/dmesg.txt"), v, "dmesg")
         self.assertEqual(v.failed, ["dmesg"])
+
+
+class ExpectedTest(unittest.TestCase):
+    def test_parse(self):
+        e = vmtest.Expected.parse("# c\nkunit a\nkselftest x/y.sh\n"
+                                  "skip x/y.sh: t # SKIP no foo | why\n")
+        self.assertEqual(e.kunit, ["a"])
+        self.assertEqual(e.kselftest, ["x/y.sh"])
+        self.assertEqual(e.skips, {"x/y.sh: t # SKIP no foo": "why"})
+
+    def test_skip_allowed_only_for_its_own_reason(self):
+        e = vmtest.Expected.parse("skip x/y: t # SKIP no foo | why\n")
+        v = vmtest.Verdict(allowed_skips=e.skips)
+        with contextlib.redirect_stdout(io.StringIO()):
+            v.add("x/y: t", True, True, "SKIP no foo")
+            v.add("x/y: t", True, True, "SKIP no bar")
+        self.assertEqual(v.skipped, ["x/y: t # SKIP no foo"])
+        self.assertEqual(v.failed, ["x/y: t"])
+
+    def test_collections(self):
+        self.assertIsNone(vmtest.selected_collections(""))
+        self.assertEqual(vmtest.selected_collections("-c harness --collection hwerr"),
+                         ["harness", "hwerr"])
+
+    def test_bad_lines_are_errors(self):
+        for text in ["skip x/y: t\n", "skip x/y: t # SKIP |  \n", "skip x/y: t | why\n",
+                     "skip x/y: t # TODO | why\n", "kselftest y.sh\n", "frob a\n"]:
+            with self.assertRaises(ValueError, msg=text):
+                vmtest.Expected.parse(text)
+
+    def test_repo_list_parses_and_names_every_selftest(self):
+        e = vmtest.Expected.load(vmtest.TOP / "selftests/expected.txt")
+        self.assertTrue(e.kunit and e.kselftest and e.skips)
+        # Every selftest program a Makefile builds or installs is required.
+        for mk in sorted((vmtest.TOP / "selftests").glob("*/Makefile")):
+            progs = []
+            for line in mk.read_text().splitlines():
+                m = re.match(r"(TEST_GEN_PROGS|TEST_PROGS)\s*[:+]?=(.*)", line)
+                if m:
+                    progs += m[2].split()
+            for prog in progs:
+                self.assertIn(f"{mk.parent.name}/{prog}", e.kselftest, mk)
+
+
+# A real `make vmtest` run's results (scripts/testdata/run/), judged end to end.
+RECORDED = Path(__file__).resolve().parent / "testdata/run"
+
+
+class RecordedRunTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.res = Path(self.tmp.name) / "results"
+        shutil.copytree(RECORDED, self.res)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def judge(self):
+        with contextlib.redirect_stdout(io.StringIO()):
+            return vmtest.judge(self.res, "test")
+
+    def edit(self, name, old, new, count=1):
+        p = self.res / name
+        text = p.read_text()
+        self.assertIn(old, text, f"{old!r} not in the recorded {name}")
+        p.write_text(text.replace(old, new, count))
+
+    def test_recorded_run_passes(self):
+        v = self.judge()
+        self.assertEqual(v.failed, [])
+        self.assertGreater(len(v.passed), 30)
+        self.assertEqual(v.skipped, list(vmtest.Expected.load(
+            vmtest.TOP / "selftests/expected.txt").skips))
+
+    def test_missing_kselftest_program_fails(self):
+        text = (self.res / "kselftest.ktap").read_text()
+        start = text.index("# selftests: hwerr: sources")
+        end = text.index("selftests: hwerr: sources", start + 30)
+        end = text.index("\n", end) + 1
+        (self.res / "kselftest.ktap").write_text(text[:start] + text[end:])
+        v = self.judge()
+        self.assertIn("kselftest hwerr/sources: ran", v.failed)
+
+    def test_missing_kunit_suite_fails(self):
+        self.edit("kunit.log", "# Subtest: hasys_cper", "# Subtest: renamed_suite")
+        self.edit("kunit.log", "ok 3 hasys_cper", "ok 3 renamed_suite")
+        v = self.judge()
+        self.assertIn("kunit hasys_cper: ran", v.failed)
+
+    def test_unexpected_skip_fails(self):
+        self.edit("kselftest.ktap", "# ok 1 src.mce_corrected",
+                  "# ok 1 src.mce_corrected # SKIP no mce-inject (CONFIG_X86_MCE_INJECT)")
+        v = self.judge()
+        self.assertIn("hwerr/sources: src.mce_corrected", v.failed)
+
+    def test_program_skipped_as_a_whole_fails(self):
+        self.edit("kselftest.ktap", "ok 2 selftests: hwerr: device\n",
+                  "ok 2 selftests: hwerr: device # SKIP\n")
+        v = self.judge()
+        self.assertIn("kselftest hwerr/device: ran", v.failed)
+
+    def test_splat_in_kernel_log_fails(self):
+        for line in ["BUG: KASAN: wild-memory-access in do_raw_spin_lock+0xba/0x200",
+                     "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+                     "watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [insmod:231]",
+                     "Watchdog detected hard LOCKUP on cpu 1"]:
+            with open(self.res / "dmesg.txt", "a") as f:
+                f.write(f"[  99.000000] {line}\n")
+            v = self.judge()
+            self.assertIn("dmesg: no WARN/BUG/KASAN/lockdep report", v.failed, line)
+            shutil.copy(RECORDED / "dmesg.txt", self.res / "dmesg.txt")
+
+    def test_no_done_marker_fails(self):
+        (self.res / "done").unlink()
+        self.assertIn("guest finished", self.judge().failed)
+
+    def test_leak_fails(self):
+        (self.res / "kmemleak.txt").write_text(
+            "unreferenced object 0xffff888003a1c000 (size 64):\n  comm \"insmod\"\n")
+        self.assertIn("kmemleak: no leaks", self.judge().failed)
 
 
 if __name__ == "__main__":

@@ -112,10 +112,42 @@ out_fdev:
 	return ret;
 }
 
+/*
+ * Waits for each DIMM device's delayed release under CONFIG_DEBUG_KOBJECT_RELEASE.
+ *
+ * A lifetime bug of the 7.2 EDAC core, not of this module: a DIMM's struct device
+ * lives inside its dimm_info, which mci_release() frees, but device_unregister() of
+ * the DIMM (kobject_del()) has already dropped its reference on the mci device, its
+ * parent, so nothing orders the DIMM's release before mci_release(). Normally the
+ * DIMM's release runs at once inside edac_mc_del_mc(). With
+ * CONFIG_DEBUG_KOBJECT_RELEASE it runs 1-4 s later from a delayed work embedded in
+ * that dimm_info, and edac_mc_free() right away frees it first: KASAN reports a
+ * use-after-free in assign_work() and kmemleak the DIMM's name. Every EDAC driver's
+ * unload does this on such a kernel; the test module waits, so the test kernel's
+ * reports stay about hasys. A zero reference count means kobject_release() has
+ * initialised and queued the release work.
+ *
+ * Context: process (module exit), after edac_mc_del_mc().
+ */
+static void testmc_wait_dimm_releases(struct mem_ctl_info *mci)
+{
+#ifdef CONFIG_DEBUG_KOBJECT_RELEASE
+	unsigned int i;
+
+	for (i = 0; i < mci->tot_dimms; i++) {
+		struct kobject *kobj = &mci->dimms[i]->dev.kobj;
+
+		if (!kref_read(&kobj->kref))
+			flush_delayed_work(&kobj->release);
+	}
+#endif
+}
+
 static void __exit testmc_exit(void)
 {
 	debugfs_remove_recursive(testmc_dir);
 	edac_mc_del_mc(&testmc_fdev->dev);
+	testmc_wait_dimm_releases(testmc_mci);
 	edac_mc_free(testmc_mci);
 	faux_device_destroy(testmc_fdev);
 }

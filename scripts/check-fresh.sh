@@ -30,8 +30,11 @@ top=$(dirname "$here")
 
 fresh=$(realpath -m "$HASYS_CACHE/fresh")
 base=$fresh/base.tar
-root=$fresh/root
-log=$fresh/check.log
+cold=${HASYS_FRESH_COLD:-0}
+# A warm and a cold run may go at once: each has its own root and log.
+flavour=$([ "$cold" = 1 ] && echo cold || echo warm)
+root=$fresh/root-$flavour
+log=$fresh/check-$flavour.log
 MIRROR=${HASYS_DEBIAN_MIRROR:-http://deb.debian.org}
 # Bump to rebuild the cached base root.
 BASE_RECIPE=1
@@ -41,7 +44,6 @@ die() { printf 'check-fresh: ERROR: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (chroot, mounts)"
 command -v mmdebstrap >/dev/null || die "no mmdebstrap: run 'make setup'"
-cold=${HASYS_FRESH_COLD:-0}
 kdir=$("$here/kernel.sh" --kdir)
 [ "$cold" = 1 ] || [ -f "$kdir/.hasys-built" ] || die "no test kernel at $kdir: run 'make kernel' first"
 [ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] ||

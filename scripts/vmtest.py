@@ -358,7 +358,7 @@ def kvm_works(kdir):
     probe.mkdir(parents=True, exist_ok=True)
     marker = probe / "ok"
     marker.unlink(missing_ok=True)
-    cmd = [VNG, "--run", str(kdir), "--mods=none", "--cpus", "1", "--memory", "512M",
+    cmd = [VNG, "--run", str(kdir), "--skip-modules", "--cpus", "1", "--memory", "512M",
            "--rwdir", str(probe),
            f"--qemu-opts=-cpu {guest_cpu(True)}", "--exec", f"touch {marker}"]
     hung = False
@@ -390,10 +390,10 @@ def boot(kdir, res, mode, timeout, kselftest):
     kvm = kvm_works(kdir)
     mon_dir = Path(tempfile.mkdtemp(prefix="hasys-mon-"))
     monitor = mon_dir / "monitor.sock"
-    # --mods=none: hasys loads its modules from the tree with insmod; vng's default
-    # (auto) would write .virtme_mods into the kernel build tree, which must stay
-    # read-only (make check-fresh mounts it so).
-    cmd = [VNG, "--run", str(kdir), "--mods=none", "--verbose", "--cpus", "2", "--memory", "2G",
+    # --skip-modules (virtme-run --mods none): hasys loads its modules from the tree
+    # with insmod; vng's default (--mods auto) would write .virtme_mods into the kernel
+    # build tree, which must stay read-only (make check-fresh mounts it so).
+    cmd = [VNG, "--run", str(kdir), "--skip-modules", "--verbose", "--cpus", "2", "--memory", "2G",
            "--rwdir", str(res),
            # The QEMU monitor, for host requests (an NMI); a PCIe root port with a
            # device behind it, for aer-inject. pcie_ports=native: the kernel owns AER.

@@ -25,6 +25,8 @@ dbg=/sys/kernel/debug
 mountpoint -q $dbg || mount -t debugfs none $dbg
 dmesg >"$res/dmesg-boot.txt"
 dmesg -C
+# The guest CPU's feature flags: make check-boot says whether LA57 was on.
+grep -m1 '^flags' /proc/cpuinfo >"$res/cpu-flags.txt"
 
 . "$HASYS_MODDIR/selftests/hasys_modules.sh"
 mods=$(hasys_modules)

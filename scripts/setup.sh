@@ -80,7 +80,10 @@ if [ ! -f "$KSRC/Makefile" ]; then
 		      -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache::Archives=$apt_dir/archives"
 		      -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1")
 		say "looking for linux-source-7.2 in $suite"
-		apt-get "${aopt[@]}" update -qq >"$apt_dir/update-$suite.log" 2>&1 || continue
+		# A mirror serving stale metadata fails here ("Release file ... is expired")
+		# unless the machine's apt sets Acquire::Check-Valid-Until=false: say so.
+		apt-get "${aopt[@]}" update -qq >"$apt_dir/update-$suite.log" 2>&1 ||
+			{ say "$suite unusable: $(grep -m1 '^E:' "$apt_dir/update-$suite.log")"; continue; }
 		ver=$(apt-cache "${aopt[@]}" policy linux-source-7.2 2>/dev/null |
 			awk '/Candidate:/ {print $2}')
 		[ -n "$ver" ] && [ "$ver" != "(none)" ] || continue

@@ -457,6 +457,10 @@ def boot_loop(args):
         res.mkdir(parents=True)
         with vm_lock():
             boot(args.kdir, res, "boot", args.timeout, res)
+        flags = res / "cpu-flags.txt"
+        if i == 1 and flags.exists():
+            print(f"guest CPU: LA57 (5-level paging) "
+                  f"{'on' if ' la57' in flags.read_text() else 'off'}")
         with contextlib.redirect_stdout(io.StringIO()) as out:
             v = judge(res, "boot")
         if v.failed or not v.passed:

@@ -72,7 +72,7 @@ show_ha_tree() {
 		printf '%s  %s\n' "${m%/}" "$(attrs "$m")"
 		for d in "$m"*/; do
 			[ -d "$d" ] || continue
-			printf '  %-12s %s\n' "$(basename "$d")" "$(attrs "$d")"
+			printf '  %-15s %s\n' "$(basename "$d")" "$(attrs "$d")"
 		done
 	done
 }

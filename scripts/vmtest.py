@@ -362,11 +362,17 @@ def kvm_works(kdir):
            "--rwdir", str(probe),
            f"--qemu-opts=-cpu {guest_cpu(True)}", "--exec", f"touch {marker}"]
     hung = False
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=ENV)
     try:
-        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60, start_new_session=True, env=ENV)
+        proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         hung = True
+    finally:
+        # The whole group: killing vng alone leaves a hung QEMU spinning on a CPU.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     ok = marker.exists()
     # Remember a verdict about KVM (booted, or hung), not a failure of vng itself.
     if ok or hung:

@@ -74,6 +74,11 @@ cleanup() {
 		kill -KILL -- "-$child" 2>/dev/null
 		wait "$child" 2>/dev/null
 	fi
+	# Whatever still runs inside the root (a VM in its own session, say).
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -KILL "${p#/proc/}" 2>/dev/null
+	done
+	sleep 1
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
 		umount -R "${mounts[i]}" 2>/dev/null || umount -lR "${mounts[i]}" 2>/dev/null || true
 	done

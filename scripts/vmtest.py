@@ -427,6 +427,11 @@ def boot(kdir, res, mode, timeout, kselftest):
                 hostreq(res, monitor)
                 time.sleep(0.2)
         finally:
+            # Interrupted (SIGTERM, Ctrl-C, an exception): no VM may outlive the lock.
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
             shutil.rmtree(mon_dir, ignore_errors=True)
     print(f"vmtest: VM ran {time.monotonic() - start:.0f} s")
 
@@ -481,6 +486,8 @@ def boot_loop(args):
 
 
 def main():
+    # SIGTERM unwinds like Ctrl-C, so boot()'s cleanup kills the VM.
+    signal.signal(signal.SIGTERM, lambda sig, _frame: sys.exit(128 + sig))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kdir", required=True, type=Path, help="kernel build tree to boot")
     ap.add_argument("--out", required=True, type=Path, help="results directory")

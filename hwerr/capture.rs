@@ -7,7 +7,7 @@
 
 use crate::abi::{self, Record, Stats, SRC_SLOTS};
 use crate::log::Log;
-use kernel::{bindings, prelude::*, sync::Arc};
+use kernel::{prelude::*, sync::Arc};
 
 mod ffi {
     use kernel::{bindings, prelude::*};
@@ -18,8 +18,6 @@ mod ffi {
         pub(super) fn hwerr_capture_stats(captured: *mut u64, dropped: *mut u64);
         pub(super) fn hwerr_sources_init() -> c_int;
         pub(super) fn hwerr_sources_exit();
-        pub(super) fn hwerr_inject_init();
-        pub(super) fn hwerr_inject_exit();
         pub(super) fn hwerr_sysfs_groups() -> *mut *const bindings::attribute_group;
     }
 }
@@ -29,7 +27,8 @@ mod ffi {
 /// # Invariants
 ///
 /// `hwerr_capture_init()` and `hwerr_sources_init()` succeeded with `log`, and
-/// neither exit function has run. There is at most one (module init makes it).
+/// neither exit function has run. There is at most one: `hwerr_capture_init()`
+/// fails with `EBUSY` while capture runs.
 pub(crate) struct Capture {
     log: Arc<Log>,
 }
@@ -37,19 +36,21 @@ pub(crate) struct Capture {
 impl Capture {
     /// Starts capture into `log`.
     ///
-    /// Context: module init, may sleep.
+    /// Fails with `EBUSY` if capture is already running (it exists once), `EINVAL`
+    /// for a bad `capture_slots`, `ENOMEM`, or an error hooking a source.
+    ///
+    /// Context: process context, may sleep.
     pub(crate) fn start(log: Arc<Log>) -> Result<Self> {
         // SAFETY: `log` outlives capture: `Self` holds a reference and `drop` stops
-        // capture before releasing it.
+        // capture before releasing it. A second start fails with `EBUSY` and touches
+        // nothing, so any caller is sound.
         kernel::error::to_result(unsafe { ffi::hwerr_capture_init(Arc::as_ptr(&log).cast()) })?;
-        // SAFETY: Capture is initialised; called once.
+        // SAFETY: This call started capture, so the sources are not hooked yet.
         if let Err(e) = kernel::error::to_result(unsafe { ffi::hwerr_sources_init() }) {
             // SAFETY: `hwerr_capture_init()` succeeded and no source is hooked.
             unsafe { ffi::hwerr_capture_exit() };
             return Err(e);
         }
-        // SAFETY: Capture is running; the debugfs files only report into it.
-        unsafe { ffi::hwerr_inject_init() };
         // INVARIANT: both init functions succeeded.
         Ok(Self { log })
     }
@@ -57,10 +58,9 @@ impl Capture {
 
 impl Drop for Capture {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant capture is running: unhook the test
-        // interface and the sources first, then drain and free.
+        // SAFETY: By the type invariant capture is running: unhook the sources
+        // first, then drain and free.
         unsafe {
-            ffi::hwerr_inject_exit();
             ffi::hwerr_sources_exit();
             ffi::hwerr_capture_exit();
         }
@@ -69,10 +69,12 @@ impl Drop for Capture {
     }
 }
 
-/// The attribute groups of `/sys/kernel/ha/hwerr/` (one per source).
-pub(crate) fn sysfs_groups() -> *mut *const bindings::attribute_group {
-    // SAFETY: Returns a pointer to a static, NULL-terminated array.
-    unsafe { ffi::hwerr_sysfs_groups() }
+/// The attribute groups of `/sys/kernel/ha/hwerr/` (one per source, and `storm`).
+pub(crate) fn sysfs_groups() -> crate::api::AttributeGroups {
+    // SAFETY: `hwerr_sysfs_groups()` returns a static, NULL-terminated array that is
+    // never written; its callbacks read static counters, or check that capture runs
+    // before they touch the log.
+    unsafe { crate::api::AttributeGroups::from_raw(ffi::hwerr_sysfs_groups()) }
 }
 
 /// Fills the per-source counters of `HWERR_IOC_GET_STATS`.
@@ -89,22 +91,6 @@ pub(crate) fn stats(st: &mut Stats) {
         s.captured = *c;
         s.dropped = *d;
     }
-}
-
-/// Appends a drained record to the log. See `percpu_capture.h`.
-///
-/// # Safety
-///
-/// `log` is the pointer given to `hwerr_capture_init()` while capture runs, and `rec`
-/// points to a valid `struct hwerr_record`.
-///
-/// Context: process context (the drain work).
-#[no_mangle]
-unsafe extern "C" fn hwerr_log_append(log: *const c_void, rec: *const Record) {
-    // SAFETY: By the safety requirements `log` is the live `Log` that `Capture` holds
-    // and `rec` is a valid record; the C and Rust layouts agree (tools/hwerr-abi test).
-    let (log, rec) = unsafe { (&*log.cast::<Log>(), &*rec) };
-    log.append(rec);
 }
 
 /// Decodes a CPER section into a GHES record. See `percpu_capture.h`.
@@ -135,6 +121,48 @@ unsafe extern "C" fn hwerr_cper_decode(
         )
     };
     crate::cper::decode(&mut rec.payload, guid, body);
+}
+
+/// See `hwerr_grade_mce()` in `percpu_capture.h`.
+///
+/// # Safety
+///
+/// `flags` points to a writable `u16`.
+#[no_mangle]
+unsafe extern "C" fn hwerr_grade_mce(
+    vendor: u8,
+    status: u64,
+    kernel_sev: u8,
+    flags: *mut u16,
+) -> u8 {
+    let (sev, f) = crate::severity::mce(vendor, status, kernel_sev);
+    // SAFETY: By the safety requirements.
+    unsafe { *flags |= f };
+    sev
+}
+
+/// See `percpu_capture.h`.
+#[no_mangle]
+extern "C" fn hwerr_grade_ghes(sev: u32) -> u8 {
+    crate::severity::ghes(sev)
+}
+
+/// See `percpu_capture.h`.
+#[no_mangle]
+extern "C" fn hwerr_grade_edac(err_type: u32) -> u8 {
+    crate::severity::edac(err_type)
+}
+
+/// See `percpu_capture.h`.
+#[no_mangle]
+extern "C" fn hwerr_grade_aer(aer_severity: u32) -> u8 {
+    crate::severity::aer(aer_severity)
+}
+
+/// See `percpu_capture.h`.
+#[no_mangle]
+extern "C" fn hwerr_grade_mf(result: u32) -> u8 {
+    crate::severity::memory_failure(result)
 }
 
 const _: () = assert!(core::mem::size_of::<Record>() == abi::RECORD_SIZE);

@@ -9,77 +9,139 @@
 //! with `.owner = THIS_MODULE`: while a file is open, `rmmod hwerr` fails with
 //! `EWOULDBLOCK` instead of unloading code the file still points at.
 //!
-//! All the callbacks run in process context and may sleep.
+//! All the callbacks run in process context and may sleep. `read` is `read_iter`, so
+//! `readv()` and io_uring work; `poll()` takes no mutex (see [`Reader`]).
 
 use crate::abi::{self, Filter, Seek, Stats};
 use crate::capture;
-use crate::log::{Batch, Cursor, Log};
+use crate::log::Log;
+use crate::ring::{self, Cursor, Step};
 use core::mem::size_of;
 use kernel::{
     bindings,
-    fs::File,
+    iov::IovIterDest,
     new_mutex,
     prelude::*,
-    sync::{poll::PollTable, Arc, ArcBorrow, Mutex},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, ArcBorrow, Mutex,
+    },
     types::{ForeignOwnable, Opaque},
     uaccess::{UserPtr, UserSlice},
 };
 use zerocopy::{FromBytes, IntoBytes};
 
-/// Records one `read()` moves at most; bounds its kernel buffer to 4 KiB.
+/// `IOCB_NOWAIT` (`RWF_NOWAIT`, uapi `linux/fs.h`), which bindgen does not see
+/// through its `__force` cast.
+const IOCB_NOWAIT: c_int = 0x8;
+
+// The ioctl numbers, made with the kernel's own `_IOR`/`_IOW` (the ABI file, shared
+// with userspace, encodes them by hand; the build fails if the two ever differ).
+const IOC_ABI_VERSION: u32 = kernel::ioctl::_IOR::<u32>(abi::IOC_MAGIC, 0x00);
+const IOC_GET_STATS: u32 = kernel::ioctl::_IOR::<Stats>(abi::IOC_MAGIC, 0x01);
+const IOC_SET_FILTER: u32 = kernel::ioctl::_IOW::<Filter>(abi::IOC_MAGIC, 0x02);
+const IOC_GET_FILTER: u32 = kernel::ioctl::_IOR::<Filter>(abi::IOC_MAGIC, 0x03);
+const IOC_SEEK: u32 = kernel::ioctl::_IOW::<Seek>(abi::IOC_MAGIC, 0x04);
+const _: () = assert!(
+    IOC_ABI_VERSION == abi::IOC_ABI_VERSION
+        && IOC_GET_STATS == abi::IOC_GET_STATS
+        && IOC_SET_FILTER == abi::IOC_SET_FILTER
+        && IOC_GET_FILTER == abi::IOC_GET_FILTER
+        && IOC_SEEK == abi::IOC_SEEK
+);
+
+/// Records one `read()` returns at most, so one call holds the cursor briefly.
 const READ_BATCH: usize = 16;
 
 /// One open file of `/dev/hwerr`.
+///
+/// `cursor` serialises `read()`, seeks and filter changes of this file; `poll()` never
+/// takes it: it reads the cursor's position and filter from `poll_next`/`poll_filter`,
+/// which every cursor change updates.
 #[pin_data]
 struct Reader {
     log: Arc<Log>,
     #[pin]
     cursor: Mutex<Cursor>,
+    poll_next: Atomic<u64>,
+    /// The filter, `source_mask << 32 | severity_mask`.
+    poll_filter: Atomic<u64>,
 }
 
 impl Reader {
-    fn read(&self, file: &File, buf: UserPtr, len: usize) -> Result<usize> {
-        let max = (len / abi::RECORD_SIZE).min(READ_BATCH);
+    /// Makes `cur`'s position and filter visible to `poll()`.
+    fn publish(&self, cur: &Cursor) {
+        self.poll_filter.store(
+            u64::from(cur.filter.source_mask) << 32 | u64::from(cur.filter.severity_mask),
+            Relaxed,
+        );
+        self.poll_next.store(cur.next, Relaxed);
+    }
+
+    /// Copies whole records into `iov`: at least one, blocking unless `nonblock`.
+    ///
+    /// The cursor moves past a record only once it is fully copied: a bad buffer
+    /// (`EFAULT` on the first record) loses nothing, and a buffer that faults after
+    /// some records returns their bytes.
+    fn read(&self, iov: &mut IovIterDest<'_>, nonblock: bool) -> Result<usize> {
+        let max = (iov.len() / abi::RECORD_SIZE).min(READ_BATCH);
         if max == 0 {
             return Err(EINVAL);
         }
-        let mut batch = Batch::with_capacity(max, GFP_KERNEL)?;
+        let mut copied = 0;
         loop {
-            let seen = {
-                let mut cursor = self.cursor.lock();
-                // Work on a copy: the cursor only moves once the records are copied
-                // out, so a bad buffer (EFAULT) loses nothing.
+            let mut cursor = self.cursor.lock();
+            let seen = loop {
                 let mut next = cursor.clone();
-                let seen = self.log.collect(&mut next, &mut batch, max);
-                if !batch.is_empty() {
-                    let mut writer = UserSlice::new(buf, len).writer();
-                    for rec in batch.iter() {
-                        writer.write_slice(rec.as_bytes())?;
+                match self.log.next(&mut next) {
+                    Step::Record(rec) => {
+                        if iov.copy_to_iter(rec.as_bytes()) < abi::RECORD_SIZE {
+                            self.publish(&cursor);
+                            return if copied == 0 {
+                                Err(EFAULT)
+                            } else {
+                                Ok(copied * abi::RECORD_SIZE)
+                            };
+                        }
+                        *cursor = next;
+                        copied += 1;
+                        if copied == max {
+                            break None;
+                        }
                     }
-                    next.read += batch.len() as u64;
-                    *cursor = next;
-                    return Ok(batch.len() * abi::RECORD_SIZE);
+                    // Only filtered-out records so far: skipping them is not a loss.
+                    Step::Budget => *cursor = next,
+                    Step::Empty { next_seq } => {
+                        *cursor = next;
+                        break Some(next_seq);
+                    }
                 }
-                // Nothing that passes the filter; skipping the rest is not a loss.
-                *cursor = next;
-                seen
             };
-            if file.flags() & bindings::O_NONBLOCK != 0 {
-                return Err(EAGAIN);
+            self.publish(&cursor);
+            drop(cursor);
+            match seen {
+                Some(next_seq) if copied == 0 => {
+                    if nonblock {
+                        return Err(EAGAIN);
+                    }
+                    self.log
+                        .wait
+                        .wait_until(|| self.log.next_seq() != next_seq)?;
+                }
+                _ => return Ok(copied * abi::RECORD_SIZE),
             }
-            self.log.wait_past(seen)?;
         }
     }
 
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
         let ptr = UserPtr::from_addr(arg);
         match cmd {
-            abi::IOC_ABI_VERSION => {
+            IOC_ABI_VERSION => {
                 UserSlice::new(ptr, size_of::<u32>())
                     .writer()
                     .write_slice(abi::ABI_VERSION.as_bytes())?;
             }
-            abi::IOC_GET_STATS => {
+            IOC_GET_STATS => {
                 let mut st = Stats::default();
                 capture::stats(&mut st);
                 self.log.stats(&self.cursor.lock(), &mut st);
@@ -87,37 +149,48 @@ impl Reader {
                     .writer()
                     .write_slice(st.as_bytes())?;
             }
-            abi::IOC_SET_FILTER => {
+            IOC_SET_FILTER => {
                 let filter: Filter = read_arg(ptr)?;
-                if filter.source_mask & !crate::log::ALL.source_mask != 0
-                    || filter.severity_mask & !crate::log::ALL.severity_mask != 0
-                {
+                if !ring::filter_is_valid(&filter) {
                     return Err(EINVAL);
                 }
-                self.cursor.lock().filter = filter;
+                let mut cursor = self.cursor.lock();
+                cursor.filter = filter;
+                self.publish(&cursor);
             }
-            abi::IOC_GET_FILTER => {
+            IOC_GET_FILTER => {
                 let filter = self.cursor.lock().filter;
                 UserSlice::new(ptr, size_of::<Filter>())
                     .writer()
                     .write_slice(filter.as_bytes())?;
             }
-            abi::IOC_SEEK => {
+            IOC_SEEK => {
                 let seek: Seek = read_arg(ptr)?;
                 if seek.reserved != 0 {
                     return Err(EINVAL);
                 }
                 let mut cursor = self.cursor.lock();
                 self.log.seek(&mut cursor, seek.whence, seek.seq)?;
+                self.publish(&cursor);
             }
             _ => return Err(ENOTTY),
         }
         Ok(0)
     }
 
-    fn poll(&self, file: &File, table: PollTable<'_>) -> u32 {
-        table.register_wait(file, &self.log.wait);
-        self.log.readiness(&self.cursor.lock())
+    /// # Safety
+    ///
+    /// `file` is this reader's open file and `table` the poll table of this call.
+    unsafe fn poll(&self, file: *mut bindings::file, table: *mut bindings::poll_table) -> u32 {
+        // SAFETY: By the safety requirements; the log outlives the file (the file
+        // holds a reference to it until release).
+        unsafe { self.log.wait.poll_wait(file, table) };
+        let f = self.poll_filter.load(Relaxed);
+        let filter = Filter {
+            source_mask: (f >> 32) as u32,
+            severity_mask: f as u32,
+        };
+        self.log.readiness(self.poll_next.load(Relaxed), &filter)
     }
 }
 
@@ -193,7 +266,7 @@ static HWERR_FOPS: Fops = Fops(bindings::file_operations {
     owner: crate::THIS_MODULE.as_ptr(),
     open: Some(hwerr_open),
     release: Some(hwerr_release),
-    read: Some(hwerr_read),
+    read_iter: Some(hwerr_read_iter),
     poll: Some(hwerr_poll),
     unlocked_ioctl: Some(hwerr_ioctl),
     // Every argument struct has one layout on 32 and 64 bit; `arg` is a pointer
@@ -225,10 +298,15 @@ unsafe extern "C" fn hwerr_open(inode: *mut bindings::inode, file: *mut bindings
         return ret;
     }
     let cursor = dev.log.cursor();
+    let next = cursor.next;
     let reader = match Arc::pin_init(
         pin_init!(Reader {
             log: dev.log.clone(),
             cursor <- new_mutex!(cursor, "hwerr_reader"),
+            poll_next: Atomic::new(next),
+            poll_filter: Atomic::new(
+                u64::from(ring::ALL.source_mask) << 32 | u64::from(ring::ALL.severity_mask),
+            ),
         }),
         GFP_KERNEL,
     ) {
@@ -266,18 +344,22 @@ unsafe fn reader<'a>(file: *mut bindings::file) -> ArcBorrow<'a, Reader> {
 
 /// # Safety
 ///
-/// Called by the VFS on a file opened by [`hwerr_open`]; `buf` is a user pointer.
-unsafe extern "C" fn hwerr_read(
-    file: *mut bindings::file,
-    buf: *mut c_char,
-    len: usize,
-    _ppos: *mut bindings::loff_t,
+/// Called by the VFS with a kiocb of a file opened by [`hwerr_open`] and the
+/// destination iterator of this read.
+unsafe extern "C" fn hwerr_read_iter(
+    kiocb: *mut bindings::kiocb,
+    iter: *mut bindings::iov_iter,
 ) -> isize {
-    // SAFETY: `file` is one of ours and open for this call.
+    // SAFETY: `kiocb` is valid for this call and its file is one of ours.
+    let (file, kflags) = unsafe { ((*kiocb).ki_filp, (*kiocb).ki_flags) };
+    // SAFETY: As above.
     let r = unsafe { reader(file) };
-    // SAFETY: The VFS holds a reference to `file` for the duration of this call.
-    let f = unsafe { File::from_raw_file(file) };
-    match r.read(f, UserPtr::from_ptr(buf.cast()), len) {
+    // SAFETY: `file` is valid for this call.
+    let fflags = unsafe { (*file).f_flags };
+    let nonblock = fflags & bindings::O_NONBLOCK != 0 || kflags & IOCB_NOWAIT != 0;
+    // SAFETY: `iter` is the ITER_DEST iterator of this read, valid for this call.
+    let iov = unsafe { IovIterDest::from_raw(iter) };
+    match r.read(iov, nonblock) {
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
     }
@@ -292,11 +374,8 @@ unsafe extern "C" fn hwerr_poll(
 ) -> bindings::__poll_t {
     // SAFETY: `file` is one of ours and open for this call.
     let r = unsafe { reader(file) };
-    // SAFETY: The VFS holds a reference to `file` for the duration of this call.
-    let f = unsafe { File::from_raw_file(file) };
-    // SAFETY: `wait` is null or a poll table valid for this call.
-    let table = unsafe { PollTable::from_raw(wait) };
-    r.poll(f, table)
+    // SAFETY: `file` is this reader's and `wait` the poll table of this call.
+    unsafe { r.poll(file, wait) }
 }
 
 /// # Safety

@@ -12,9 +12,15 @@
 //!
 //! - `percpu_capture.c`, `sources.c` (C): the hooks and the NMI-safe capture path;
 //! - [`capture`]: starting and stopping them, the calls they make into Rust;
-//! - [`log`]: the record ring and reader cursors;
+//! - [`ring`]: the record ring and cursors (pure logic, also built in userspace);
+//! - [`coalesce`]: storm coalescing in front of the ring (pure logic, also userspace);
+//! - [`log`]: the ring under an IRQ-safe lock, and its wait queue;
+//! - [`consumer`]: in-kernel consumers, each with its own cursor and work item;
 //! - [`chardev`]: `/dev/hwerr` and its ioctls;
-//! - [`cper`]: CPER section decoding.
+//! - [`cper`]: CPER section decoding;
+//! - [`severity`]: how each source's reports are graded (pure logic, also userspace);
+//! - [`sync`]: the IRQ-safe spinlock and keyed wait queue 7.2 lacks;
+//! - `inject`: the debugfs test interface (`CONFIG_HASYS_HWERR_INJECT` only).
 
 use kernel::{prelude::*, sync::Arc};
 
@@ -29,8 +35,21 @@ mod abi;
 
 mod capture;
 mod chardev;
+// Shared with userspace (tools/hwerr-core) as well.
+#[allow(dead_code, unreachable_pub)]
+mod coalesce;
+mod consumer;
 mod cper;
+#[cfg(CONFIG_HASYS_HWERR_INJECT)]
+mod inject;
 mod log;
+// Shared with userspace (tools/hwerr-core), which uses all of its `pub` items.
+#[allow(dead_code, unreachable_pub)]
+mod ring;
+// Shared with userspace (tools/hwerr-core) as well.
+#[allow(dead_code, unreachable_pub)]
+mod severity;
+mod sync;
 
 module! {
     type: HwerrModule,
@@ -42,6 +61,18 @@ module! {
         log_records: u32 {
             default: 4096,
             description: "records the log keeps (16-1048576; 256 bytes each)",
+        },
+        storm_window_ms: u32 {
+            default: 1000,
+            description: "storm coalescing window in ms (0: off); also /sys/kernel/ha/hwerr/storm/",
+        },
+        storm_burst: u32 {
+            default: 2,
+            description: "identical errors logged one by one per window before they are folded",
+        },
+        storm_rate: u32 {
+            default: 1000,
+            description: "records per source per window before the rest is folded (0: no bound)",
         },
     },
 }
@@ -93,6 +124,8 @@ struct HwerrModule {
     // an open file pins the module), then our directory, the tree holding it, and
     // capture (sources unhooked, in-flight records drained) before the log goes.
     _dev: Pin<KBox<chardev::Device>>,
+    #[cfg(CONFIG_HASYS_HWERR_INJECT)]
+    _inject: inject::InjectFs,
     _component: api::Component,
     _tree: SysfsTree,
     _capture: capture::Capture,
@@ -101,11 +134,18 @@ struct HwerrModule {
 impl kernel::Module for HwerrModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let records = *module_parameters::log_records.value();
-        let log = Arc::pin_init(log::Log::new(records as usize)?, GFP_KERNEL)?;
+        let storms = coalesce::Config {
+            window_ns: u64::from(*module_parameters::storm_window_ms.value()) * 1_000_000,
+            burst: *module_parameters::storm_burst.value(),
+            rate: *module_parameters::storm_rate.value(),
+        };
+        let log = Arc::pin_init(log::Log::with_storms(records as usize, storms)?, GFP_KERNEL)?;
         let capture = capture::Capture::start(log.clone())?;
         let tree = SysfsTree::new()?;
-        let component = api::Component::with_groups(c"hwerr", capture::sysfs_groups())?;
+        let component = api::Component::with_groups(c"hwerr", &capture::sysfs_groups())?;
         let dev = KBox::pin_init(chardev::Device::new(log), GFP_KERNEL)?;
+        #[cfg(CONFIG_HASYS_HWERR_INJECT)]
+        let inject = inject::InjectFs::new()?;
         pr_info!(
             "hasys {} loaded: /dev/hwerr, {} records\n",
             api::VERSION,
@@ -113,6 +153,8 @@ impl kernel::Module for HwerrModule {
         );
         Ok(Self {
             _dev: dev,
+            #[cfg(CONFIG_HASYS_HWERR_INJECT)]
+            _inject: inject,
             _component: component,
             _tree: tree,
             _capture: capture,

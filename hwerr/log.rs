@@ -2,109 +2,112 @@
 
 // Copyright (C) 2026 The hasys authors.
 
-//! The record log: a ring of the newest `log_records` records, and reader cursors.
+//! The record log: the ring (`ring.rs`) under an IRQ-safe spinlock, and the wait
+//! queue its readers and consumers sleep on.
 //!
-//! Records arrive from the capture drain ([`Log::append`]) in process context and get
-//! consecutive sequence numbers from 1. When the ring is full the oldest record is
-//! overwritten. A reader whose cursor points at an overwritten record gets one
-//! synthetic [`abi::SRC_LOST`] record saying how many records it missed and from which
-//! sources. To know the sources exactly, the ring counts per source every record
-//! it ever took and every record it overwrote, and each cursor counts, per source, the
-//! records before it: the difference is what the reader missed.
+//! Records are appended from the capturing context itself (any context but NMI; NMI
+//! captures arrive through an irq_work), so a reader blocked in `poll()` or
+//! `read()` is woken by the CPU that saw the error, with no work item in between.
+//! Every walk done under the lock is bounded (see `ring.rs`); nothing here allocates
+//! after [`Log::new`].
 
 use crate::abi::{self, Filter, Lost, Record, Stats, SRC_SLOTS};
+use crate::coalesce::{self, Coalescer, Tracker, Verdict};
+use crate::consumer::Consumer;
+use crate::ring::{self, checkpoints_for, Checkpoint, Cursor, Ring, RingError, Step};
+use crate::sync::{new_irq_spinlock, IrqSpinLock, WaitQueue};
 use kernel::{
-    bindings, new_poll_condvar, new_spinlock,
+    bindings, new_mutex,
     prelude::*,
-    sync::{poll::PollCondVar, SpinLock},
-};
-use zerocopy::IntoBytes;
-
-/// Per-source record counts.
-pub(crate) type PerSource = [u64; SRC_SLOTS];
-
-/// The ring. Protected by [`Log::ring`].
-pub(crate) struct Ring {
-    /// `capacity` records; the record with sequence number `s` is at `s % capacity`.
-    slots: KVVec<Record>,
-    /// Sequence number the next record gets.
-    next_seq: u64,
-    /// Records in the ring: those with sequence numbers `next_seq - len..next_seq`.
-    len: usize,
-    /// Records overwritten since load.
-    evicted: u64,
-    /// Records overwritten since load, per source.
-    evicted_by_source: PerSource,
-    /// Records taken since load, per source.
-    total_by_source: PerSource,
-    /// Sequence number of the newest recoverable or fatal record; 0 if none.
-    last_urgent: u64,
-}
-
-impl Ring {
-    fn capacity(&self) -> u64 {
-        self.slots.len() as u64
-    }
-
-    /// The oldest sequence number still in the ring (`next_seq` when empty).
-    fn oldest(&self) -> u64 {
-        self.next_seq - self.len as u64
-    }
-
-    fn get(&self, seq: u64) -> Option<&Record> {
-        self.slots.get((seq % self.capacity()) as usize)
-    }
-}
-
-/// Which records a reader wants; lost-record notices always pass.
-pub(crate) fn passes(filter: &Filter, rec: &Record) -> bool {
-    let src = u32::from(rec.hdr.source);
-    let sev = u32::from(rec.hdr.severity);
-    rec.hdr.source == abi::SRC_LOST
-        || (src < 32 && sev < 32 && filter.source_mask & (1 << src) != 0)
-            && filter.severity_mask & (1 << sev) != 0
-}
-
-/// The filter a new reader starts with: everything.
-pub(crate) const ALL: Filter = Filter {
-    source_mask: (1 << abi::SRC_NR) - 1,
-    severity_mask: (1 << abi::SEV_NR) - 1,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex,
+    },
 };
 
-/// Where one reader is.
-#[derive(Clone)]
-pub(crate) struct Cursor {
-    /// Sequence number of the next record to read.
-    pub(crate) next: u64,
-    /// Records with a sequence number below `next`, per source.
-    consumed: PerSource,
-    /// What this reader wants.
-    pub(crate) filter: Filter,
-    /// Records this reader lost to overrun.
-    pub(crate) missed: u64,
-    /// Records `read()` returned to this reader.
-    pub(crate) read: u64,
+/// Records one lock hold of [`Log::next`] examines at most.
+const WALK_BUDGET: usize = 64;
+
+/// `EPOLLIN | EPOLLRDNORM`: a record is waiting.
+pub(crate) const EV_IN: u32 = bindings::POLLIN | bindings::POLLRDNORM;
+/// `EPOLLPRI`: a recoverable or fatal record is waiting.
+pub(crate) const EV_PRI: u32 = bindings::POLLPRI;
+
+type KRing = Ring<KVVec<Record>, KVVec<Checkpoint>>;
+
+/// What the log's lock protects: the ring and the storm coalescer in front of it.
+pub(crate) struct Inner {
+    ring: KRing,
+    storms: Coalescer<KVVec<Tracker>>,
 }
 
-/// The log: the ring and the wait queue of its readers.
+/// What became of an appended record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Appended {
+    /// Logged with this sequence number.
+    Logged(u64),
+    /// Folded into a pending storm summary (`coalesce.rs`).
+    Folded,
+}
+
+impl From<RingError> for Error {
+    fn from(_: RingError) -> Self {
+        EINVAL
+    }
+}
+
+/// The log.
 #[pin_data]
 pub(crate) struct Log {
     #[pin]
-    ring: SpinLock<Ring>,
-    /// Woken on every append; `poll()` registers here.
+    ring: IrqSpinLock<Inner>,
+    /// Woken (keyed with `EV_*`) after appends: `poll()`, blocking `read()`, consumers.
     #[pin]
-    pub(crate) wait: PollCondVar,
+    pub(crate) wait: WaitQueue,
+    /// The ring's `next_seq`, readable without the lock (blocking readers' condition).
+    published: Atomic<u64>,
+    /// Appended without a wake-up, for [`Log::wake_pending`]: any record, an urgent one.
+    pending_in: Atomic<bool>,
+    pending_pri: Atomic<bool>,
+    /// The registered in-kernel consumers (`consumer.rs`); only register and
+    /// unregister take this lock.
+    #[pin]
+    pub(crate) consumers: Mutex<KVec<Arc<Consumer>>>,
 }
 
-/// The records [`Log::collect`] found for a reader.
-pub(crate) type Batch = KVec<Record>;
+/// The current `(CLOCK_BOOTTIME, CLOCK_REALTIME)` in ns, readable in any context.
+pub(crate) fn now() -> (u64, u64) {
+    // SAFETY: Both fast clocks may be read from any context, NMI included.
+    unsafe {
+        (
+            bindings::ktime_get_boot_fast_ns(),
+            bindings::ktime_get_real_fast_ns(),
+        )
+    }
+}
 
 impl Log {
-    /// Allocates a log of `capacity` records (all memory it will ever use).
+    /// Allocates a log of `capacity` records (all memory it will ever use), with
+    /// storm coalescing off.
     ///
+    /// Fails with `EINVAL` unless `capacity` is in `16..=1048576`, and `ENOMEM`.
     /// Context: process context, may sleep.
     pub(crate) fn new(capacity: usize) -> Result<impl PinInit<Self, Error>> {
-        if !(16..=1 << 20).contains(&capacity) {
+        Self::with_storms(
+            capacity,
+            coalesce::Config {
+                window_ns: 0,
+                ..coalesce::Config::DEFAULT
+            },
+        )
+    }
+
+    /// [`Log::new`] with storm coalescing as `storms` says.
+    pub(crate) fn with_storms(
+        capacity: usize,
+        storms: coalesce::Config,
+    ) -> Result<impl PinInit<Self, Error>> {
+        if !(ring::CAPACITY_MIN..=ring::CAPACITY_MAX).contains(&capacity) {
             return Err(EINVAL);
         }
         let zero = Record {
@@ -112,231 +115,273 @@ impl Log {
             payload: [0; abi::PAYLOAD_SIZE],
         };
         let slots = KVVec::from_elem(zero, capacity, GFP_KERNEL)?;
-        let ring = Ring {
-            slots,
-            next_seq: 1,
-            len: 0,
-            evicted: 0,
-            evicted_by_source: [0; SRC_SLOTS],
-            total_by_source: [0; SRC_SLOTS],
-            last_urgent: 0,
-        };
+        let cps = KVVec::from_elem(Checkpoint::default(), checkpoints_for(capacity), GFP_KERNEL)?;
+        let ring = Ring::new(slots, cps)?;
+        let trackers = KVVec::from_elem(coalesce::FREE, coalesce::STORAGE, GFP_KERNEL)?;
+        let storms = Coalescer::new(storms, trackers).ok_or(EINVAL)?;
         Ok(try_pin_init!(Self {
-            ring <- new_spinlock!(ring, "hwerr_log"),
-            wait <- new_poll_condvar!("hwerr_wait"),
+            ring <- new_irq_spinlock!(Inner { ring, storms }, "hwerr_log"),
+            wait <- WaitQueue::new(kernel::c_str!("hwerr_wait"), kernel::static_lock_class!()),
+            published: Atomic::new(1),
+            pending_in: Atomic::new(false),
+            pending_pri: Atomic::new(false),
+            consumers <- new_mutex!(KVec::new(), "hwerr_consumers"),
         }? Error))
     }
 
-    /// Appends a record, assigns its sequence number and wakes readers.
+    /// Appends a record through the storm coalescer: logs it (and assigns its sequence
+    /// number) or folds it into a pending summary; a summary that is due is logged
+    /// first. Wakes readers and consumers now if `wake`, else at the next
+    /// [`Log::wake_pending`].
     ///
-    /// Context: process context (the capture drain); takes the ring's spinlock.
-    pub(crate) fn append(&self, rec: &Record) {
-        let src = usize::from(rec.hdr.source);
-        if src >= SRC_SLOTS {
+    /// Fails with `EINVAL` for a source or severity outside the log's tables.
+    /// Context: any but NMI; takes the ring's IRQ-safe spinlock.
+    pub(crate) fn append(&self, rec: &Record, wake: bool) -> Result<Appended> {
+        if usize::from(rec.hdr.source) >= SRC_SLOTS
+            || usize::from(rec.hdr.severity) >= ring::SEV_SLOTS
+        {
+            return Err(EINVAL);
+        }
+        let (appended, summaries) = {
+            let mut guard = self.ring.lock();
+            let Inner { ring, storms } = &mut *guard;
+            let mut summaries = false;
+            let verdict = storms.offer(rec, &mut |s| {
+                summaries |= ring.append(&s).is_ok();
+            });
+            let appended = match verdict {
+                Verdict::Log => Appended::Logged(ring.append(rec)?),
+                Verdict::Fold => Appended::Folded,
+            };
+            self.published.store(ring.next_seq(), Relaxed);
+            (appended, summaries)
+        };
+        if appended == Appended::Folded && !summaries {
+            return Ok(appended);
+        }
+        let urgent = ring::is_urgent(rec.hdr.source, rec.hdr.severity);
+        if wake {
+            self.pending_in.store(false, Relaxed);
+            let pri = urgent || self.pending_pri.xchg(false, Relaxed);
+            self.wake(EV_IN | if pri { EV_PRI } else { 0 });
+        } else {
+            if urgent {
+                self.pending_pri.store(true, Relaxed);
+            }
+            self.pending_in.store(true, Relaxed);
+        }
+        Ok(appended)
+    }
+
+    /// Logs the storm summaries whose window has passed and wakes for them. Returns
+    /// when the next pending window ends (`CLOCK_BOOTTIME` ns), if one does.
+    ///
+    /// Context: any but NMI (the storm timer: process).
+    pub(crate) fn flush_storms(&self, all: bool) -> Option<u64> {
+        let (emitted, next) = {
+            let mut guard = self.ring.lock();
+            let Inner { ring, storms } = &mut *guard;
+            let mut emitted = false;
+            let mut emit = |s: Record| emitted |= ring.append(&s).is_ok();
+            if all {
+                storms.flush_all(&mut emit);
+            } else {
+                storms.flush_expired(now().0, &mut emit);
+            }
+            self.published.store(ring.next_seq(), Relaxed);
+            (emitted, storms.deadline())
+        };
+        if emitted {
+            self.wake(EV_IN);
+        }
+        next
+    }
+
+    /// The storm parameters in force.
+    pub(crate) fn storm_config(&self) -> coalesce::Config {
+        self.ring.lock().storms.config()
+    }
+
+    /// Changes the storm parameters; pending summaries are logged first.
+    pub(crate) fn set_storm_config(&self, cfg: coalesce::Config) {
+        let emitted = {
+            let mut guard = self.ring.lock();
+            let Inner { ring, storms } = &mut *guard;
+            let mut emitted = false;
+            storms.set_config(cfg, &mut |s| emitted |= ring.append(&s).is_ok());
+            self.published.store(ring.next_seq(), Relaxed);
+            emitted
+        };
+        if emitted {
+            self.wake(EV_IN);
+        }
+    }
+
+    /// Errors folded into storm summaries not logged yet, per source.
+    pub(crate) fn storms_pending(&self) -> [u64; SRC_SLOTS] {
+        self.ring.lock().storms.pending()
+    }
+
+    /// Logs one `SRC_LOST` record (reason `LOST_CAPTURE`) for `counts` captures
+    /// dropped per source, without a wake-up. Does nothing if all are zero.
+    ///
+    /// Context: any but NMI.
+    pub(crate) fn append_lost(&self, counts: &[u64; SRC_SLOTS]) {
+        let mut lost = Lost {
+            reason: abi::LOST_CAPTURE,
+            by_source: *counts,
+            ..Lost::default()
+        };
+        lost.total = counts.iter().fold(0u64, |a, n| a.saturating_add(*n));
+        if lost.total == 0 {
             return;
         }
-        {
-            let mut ring = self.ring.lock();
-            let seq = ring.next_seq;
-            let cap = ring.capacity();
-            let idx = (seq % cap) as usize;
-            if ring.len as u64 == cap {
-                let old = ring.slots.get(idx).map_or(0, |r| usize::from(r.hdr.source));
-                if let Some(n) = ring.evicted_by_source.get_mut(old) {
-                    *n += 1;
-                }
-                ring.evicted += 1;
-            } else {
-                ring.len += 1;
-            }
-            if let Some(slot) = ring.slots.get_mut(idx) {
-                *slot = *rec;
-                slot.hdr.seq = seq;
-            }
-            ring.next_seq = seq + 1;
-            ring.total_by_source[src] += 1;
-            if rec.hdr.severity >= abi::SEV_RECOVERABLE && rec.hdr.source != abi::SRC_LOST {
-                ring.last_urgent = seq;
-            }
+        let mut rec = ring::lost_record(&lost, 0, 0, now());
+        // SAFETY: Reading the CPU number is always allowed; it may be stale at once.
+        rec.hdr.cpu = unsafe { bindings::raw_smp_processor_id() } as u32;
+        // A LOST record has a valid source and severity: this cannot fail.
+        let _ = self.append(&rec, false);
+    }
+
+    /// Wakes waiters for everything appended without a wake-up.
+    ///
+    /// Context: any but NMI.
+    pub(crate) fn wake_pending(&self) {
+        let pri = self.pending_pri.xchg(false, Relaxed);
+        if self.pending_in.xchg(false, Relaxed) || pri {
+            self.wake(EV_IN | if pri { EV_PRI } else { 0 });
         }
-        self.wait.notify_all();
+    }
+
+    fn wake(&self, events: u32) {
+        if self.wait.has_waiters() {
+            self.wait.wake(events);
+        }
+    }
+
+    /// The ring's next sequence number, without the lock.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.published.load(Relaxed)
     }
 
     /// A cursor at the oldest record in the log.
     pub(crate) fn cursor(&self) -> Cursor {
-        let ring = self.ring.lock();
-        Cursor {
-            next: ring.oldest(),
-            consumed: ring.evicted_by_source,
-            filter: ALL,
-            missed: 0,
-            read: 0,
-        }
+        self.ring.lock().ring.cursor()
     }
 
-    /// Moves `cur` as `HWERR_IOC_SEEK` asks.
-    ///
-    /// Fails with `EINVAL` for an unknown `whence` or a sequence number outside
-    /// `oldest_seq..=next_seq`.
+    /// Moves `cur` as `HWERR_IOC_SEEK` asks; `EINVAL` for a bad `whence` or a
+    /// sequence number outside `oldest_seq..=next_seq`.
     pub(crate) fn seek(&self, cur: &mut Cursor, whence: u32, seq: u64) -> Result {
-        let ring = self.ring.lock();
-        match whence {
-            abi::SEEK_OLDEST => {
-                cur.next = ring.oldest();
-                cur.consumed = ring.evicted_by_source;
-            }
-            abi::SEEK_NEWEST => {
-                cur.next = ring.next_seq;
-                cur.consumed = ring.total_by_source;
-            }
-            abi::SEEK_SEQ => {
-                if seq < ring.oldest() || seq > ring.next_seq {
-                    return Err(EINVAL);
-                }
-                let mut consumed = ring.evicted_by_source;
-                for s in ring.oldest()..seq {
-                    let src = ring.get(s).map_or(0, |r| usize::from(r.hdr.source));
-                    if let Some(n) = consumed.get_mut(src) {
-                        *n += 1;
-                    }
-                }
-                cur.next = seq;
-                cur.consumed = consumed;
-            }
-            _ => return Err(EINVAL),
-        }
-        Ok(())
+        Ok(self.ring.lock().ring.seek(cur, whence, seq)?)
     }
 
-    /// Moves up to `max` records that pass `cur`'s filter into `out` and advances
-    /// `cur` past them, starting with an overrun notice if `cur` fell behind.
+    /// The next record for `cur` (see [`Ring::next`]); one bounded lock hold.
     ///
-    /// `out` must have room for `max` records. Returns the `next_seq` it saw, for
-    /// [`Log::wait_past`].
-    ///
-    /// Context: process context; takes the ring's spinlock, does not allocate.
-    pub(crate) fn collect(&self, cur: &mut Cursor, out: &mut Batch, max: usize) -> u64 {
-        let ring = self.ring.lock();
-        let oldest = ring.oldest();
-        if cur.next < oldest {
-            let mut lost = Lost {
-                reason: abi::LOST_OVERRUN,
-                first_seq: cur.next,
-                ..Lost::default()
-            };
-            for (s, (ev, seen)) in ring
-                .evicted_by_source
-                .iter()
-                .zip(cur.consumed.iter())
-                .enumerate()
-            {
-                let n = ev.saturating_sub(*seen);
-                lost.by_source[s] = n;
-                lost.total += n;
-            }
-            cur.consumed = ring.evicted_by_source;
-            cur.missed += lost.total;
-            cur.next = oldest;
-            let _ = out.push_within_capacity(lost_record(&lost, lost.first_seq));
-        }
-        while cur.next < ring.next_seq && out.len() < max {
-            let Some(rec) = ring.get(cur.next) else {
-                break;
-            };
-            if let Some(n) = cur.consumed.get_mut(usize::from(rec.hdr.source)) {
-                *n += 1;
-            }
-            cur.next += 1;
-            if passes(&cur.filter, rec) {
-                let _ = out.push_within_capacity(*rec);
-            }
-        }
-        ring.next_seq
+    /// Context: any but NMI.
+    pub(crate) fn next(&self, cur: &mut Cursor) -> Step {
+        let now = now();
+        self.ring.lock().ring.next(cur, WALK_BUDGET, now)
     }
 
-    /// Sleeps until a record with sequence number `seen` or later is in the log.
-    ///
-    /// Fails with `ERESTARTSYS` if a signal arrives first.
-    /// Context: process context, sleeps.
-    pub(crate) fn wait_past(&self, seen: u64) -> Result {
-        let mut ring = self.ring.lock();
-        while ring.next_seq == seen {
-            if self.wait.wait_interruptible(&mut ring) {
-                return Err(ERESTARTSYS);
-            }
-        }
-        Ok(())
-    }
-
-    /// `poll()` readiness of `cur`: `POLLIN | POLLRDNORM` if `read()` would return a
-    /// record, plus `POLLPRI` if one of them is recoverable or fatal.
-    pub(crate) fn readiness(&self, cur: &Cursor) -> u32 {
-        let ring = self.ring.lock();
-        let mut mask = 0;
-        let mut start = cur.next;
-        if start < ring.oldest() {
-            mask |= bindings::POLLIN | bindings::POLLRDNORM;
-            start = ring.oldest();
-        }
-        let want_pri = ring.last_urgent >= start;
-        for seq in start..ring.next_seq {
-            let Some(rec) = ring.get(seq) else {
-                break;
-            };
-            if !passes(&cur.filter, rec) {
-                continue;
-            }
-            mask |= bindings::POLLIN | bindings::POLLRDNORM;
-            if rec.hdr.severity >= abi::SEV_RECOVERABLE && rec.hdr.source != abi::SRC_LOST {
-                mask |= bindings::POLLPRI;
-            }
-            if !want_pri || mask & bindings::POLLPRI != 0 || seq >= ring.last_urgent {
-                break;
-            }
-        }
-        mask
+    /// `poll()` readiness of a reader at `next` with `filter`: `EV_IN` if a read would
+    /// return a record, plus `EV_PRI` if one of them is recoverable or fatal.
+    pub(crate) fn readiness(&self, next: u64, filter: &Filter) -> u32 {
+        let (readable, urgent) = self.ring.lock().ring.readiness(next, filter);
+        (if readable { EV_IN } else { 0 }) | (if urgent { EV_PRI } else { 0 })
     }
 
     /// Fills the log and reader parts of `HWERR_IOC_GET_STATS`.
     pub(crate) fn stats(&self, cur: &Cursor, st: &mut Stats) {
-        let ring = self.ring.lock();
+        let guard = self.ring.lock();
+        let ring = &guard.ring;
         st.abi_version = abi::ABI_VERSION;
         st.record_size = abi::RECORD_SIZE as u32;
-        st.log_capacity = ring.slots.len() as u32;
-        st.log_used = ring.len as u32;
-        st.oldest_seq = if ring.len == 0 { 0 } else { ring.oldest() };
-        st.next_seq = ring.next_seq;
-        st.evicted = ring.evicted;
+        st.log_capacity = ring.capacity() as u32;
+        st.log_used = ring.len() as u32;
+        st.oldest_seq = if ring.is_empty() { 0 } else { ring.oldest() };
+        st.next_seq = ring.next_seq();
+        st.evicted = ring.evicted();
         st.reader_cursor = cur.next;
         st.reader_missed = cur.missed;
         st.reader_read = cur.read;
     }
 }
 
-/// A synthetic lost-records notice for one reader.
-fn lost_record(lost: &Lost, seq: u64) -> Record {
-    let mut rec = Record {
-        hdr: abi::Header {
-            size: abi::RECORD_SIZE as u16,
-            version: abi::ABI_VERSION as u8,
-            source: abi::SRC_LOST,
-            severity: abi::SEV_INFO,
-            flags: abi::F_SYNTHETIC,
-            count: 1,
-            seq,
-            // SAFETY: Both clocks may be read from any context.
-            boottime_ns: unsafe { bindings::ktime_get_boot_fast_ns() },
-            // SAFETY: As above.
-            realtime_ns: unsafe { bindings::ktime_get_real_fast_ns() },
-            ..abi::Header::default()
-        },
-        payload: [0; abi::PAYLOAD_SIZE],
-    };
-    let bytes = lost.as_bytes();
-    if let Some(dst) = rec.payload.get_mut(..bytes.len()) {
-        dst.copy_from_slice(bytes);
+/// Appends a captured record. See `percpu_capture.h`.
+///
+/// # Safety
+///
+/// `log` is the pointer given to `hwerr_capture_init()` while capture runs, and `rec`
+/// points to a valid `struct hwerr_record`.
+///
+/// Context: any but NMI.
+#[no_mangle]
+unsafe extern "C" fn hwerr_log_append(log: *const c_void, rec: *const Record, wake: bool) -> i64 {
+    // SAFETY: By the safety requirements `log` is the live `Log` and `rec` a valid
+    // record; the C and Rust layouts agree (tools/hwerr-abi test).
+    let (log, rec) = unsafe { (&*log.cast::<Log>(), &*rec) };
+    match log.append(rec, wake) {
+        Ok(Appended::Logged(seq)) => seq as i64,
+        Ok(Appended::Folded) => 0,
+        Err(e) => e.to_errno().into(),
     }
-    rec
+}
+
+/// Logs a capture-loss record. See `percpu_capture.h`.
+///
+/// # Safety
+///
+/// As [`hwerr_log_append`]; `counts` points to `HWERR_SRC_SLOTS` values.
+#[no_mangle]
+unsafe extern "C" fn hwerr_log_append_lost(log: *const c_void, counts: *const u64) {
+    // SAFETY: By the safety requirements.
+    let (log, counts) = unsafe { (&*log.cast::<Log>(), &*counts.cast::<[u64; SRC_SLOTS]>()) };
+    log.append_lost(counts);
+}
+
+/// Logs due storm summaries. See `percpu_capture.h`.
+///
+/// # Safety
+///
+/// As [`hwerr_log_append`].
+#[no_mangle]
+unsafe extern "C" fn hwerr_log_flush_storms(log: *const c_void, all: bool) -> u64 {
+    // SAFETY: By the safety requirements.
+    unsafe { &*log.cast::<Log>() }
+        .flush_storms(all)
+        .unwrap_or(0)
+}
+
+/// Reads (`set` false) or changes the storm parameters. See `percpu_capture.h`.
+///
+/// # Safety
+///
+/// As [`hwerr_log_append`]; `cfg` points to three writable `u32`s: window in ms,
+/// burst, rate.
+#[no_mangle]
+unsafe extern "C" fn hwerr_log_storm_config(log: *const c_void, cfg: *mut u32, set: bool) {
+    // SAFETY: By the safety requirements.
+    let (log, cfg) = unsafe { (&*log.cast::<Log>(), &mut *cfg.cast::<[u32; 3]>()) };
+    if set {
+        log.set_storm_config(coalesce::Config {
+            window_ns: u64::from(cfg[0]) * 1_000_000,
+            burst: cfg[1],
+            rate: cfg[2],
+        });
+    }
+    let c = log.storm_config();
+    *cfg = [(c.window_ns / 1_000_000) as u32, c.burst, c.rate];
+}
+
+/// Wakes for appends made without a wake-up. See `percpu_capture.h`.
+///
+/// # Safety
+///
+/// As [`hwerr_log_append`].
+#[no_mangle]
+unsafe extern "C" fn hwerr_log_wake(log: *const c_void) {
+    // SAFETY: By the safety requirements.
+    unsafe { &*log.cast::<Log>() }.wake_pending();
 }
 
 #[cfg(CONFIG_HASYS_KUNIT_TEST)]
@@ -344,7 +389,6 @@ fn lost_record(lost: &Lost, seq: u64) -> Record {
 mod tests {
     use super::*;
     use kernel::sync::Arc;
-    use zerocopy::FromBytes;
 
     fn record(source: u8, severity: u8) -> Record {
         Record {
@@ -359,98 +403,90 @@ mod tests {
         }
     }
 
-    fn log(capacity: usize) -> Result<Arc<Log>> {
-        Arc::pin_init(Log::new(capacity)?, GFP_KERNEL)
-    }
-
-    fn lost(rec: &Record) -> Lost {
-        Lost::read_from_prefix(&rec.payload[..]).map_or(Lost::default(), |(l, _)| l)
-    }
-
     #[test]
     fn bad_capacity_is_einval() {
-        assert!(Log::new(15).is_err());
-        assert!(Log::new((1 << 20) + 1).is_err());
+        assert_eq!(Log::new(15).err(), Some(EINVAL));
+        assert_eq!(Log::new((1 << 20) + 1).err(), Some(EINVAL));
+        assert!(Log::new(16).is_ok());
     }
 
     #[test]
-    fn overrun_counts_each_source_exactly() -> Result {
-        let log = log(16)?;
-        let mut cur = log.cursor();
-        // 40 records, MCE:EDAC = 3:1; the first 24 are overwritten.
-        for i in 0..40 {
-            let src = if i % 4 == 3 {
-                abi::SRC_EDAC
-            } else {
-                abi::SRC_MCE
-            };
-            log.append(&record(src, abi::SEV_CORRECTED));
-        }
-        let mut out = Batch::with_capacity(32, GFP_KERNEL)?;
-        log.collect(&mut cur, &mut out, 32);
-        assert_eq!(out.len(), 17);
-        let first = lost(&out[0]);
-        assert_eq!(out[0].hdr.source, abi::SRC_LOST);
-        assert_eq!(out[0].hdr.flags & abi::F_SYNTHETIC, abi::F_SYNTHETIC);
-        assert_eq!(first.reason, abi::LOST_OVERRUN);
-        assert_eq!(first.first_seq, 1);
-        assert_eq!(first.total, 24);
-        assert_eq!(first.by_source[usize::from(abi::SRC_MCE)], 18);
-        assert_eq!(first.by_source[usize::from(abi::SRC_EDAC)], 6);
-        for (i, rec) in out.iter().skip(1).enumerate() {
-            assert_eq!(rec.hdr.seq, 25 + i as u64);
-        }
-        assert_eq!(cur.missed, 24);
-        assert_eq!(cur.next, 41);
+    fn bad_source_is_einval_and_not_logged() -> Result {
+        let log = Arc::pin_init(Log::new(16)?, GFP_KERNEL)?;
+        assert_eq!(log.append(&record(16, 0), true).err(), Some(EINVAL));
+        assert_eq!(log.next_seq(), 1);
+        assert_eq!(
+            log.append(&record(abi::SRC_MCE, 0), true)?,
+            Appended::Logged(1)
+        );
         Ok(())
     }
 
     #[test]
-    fn overrun_after_partial_read_and_seek_is_exact() -> Result {
-        let log = log(16)?;
-        for _ in 0..10 {
-            log.append(&record(abi::SRC_AER, abi::SEV_CORRECTED));
-        }
-        let mut cur = log.cursor();
-        log.seek(&mut cur, abi::SEEK_SEQ, 4)?;
-        // 20 more EDAC records overwrite AER 1..=10 and EDAC 11..=14.
-        for _ in 0..20 {
-            log.append(&record(abi::SRC_EDAC, abi::SEV_INFO));
-        }
-        let mut out = Batch::with_capacity(1, GFP_KERNEL)?;
-        log.collect(&mut cur, &mut out, 1);
-        let l = lost(&out[0]);
-        // Missed: AER 4..=10 and EDAC 11..=14.
-        assert_eq!(l.by_source[usize::from(abi::SRC_AER)], 7);
-        assert_eq!(l.by_source[usize::from(abi::SRC_EDAC)], 4);
-        assert_eq!(l.total, 11);
-        assert_eq!(l.first_seq, 4);
-        assert!(log.seek(&mut cur, abi::SEEK_SEQ, 3).is_err());
-        assert!(log.seek(&mut cur, abi::SEEK_SEQ, 32).is_err());
-        assert!(log.seek(&mut cur, 7, 0).is_err());
-        Ok(())
-    }
-
-    #[test]
-    fn filter_and_readiness() -> Result {
-        let log = log(16)?;
-        let mut cur = log.cursor();
-        cur.filter = Filter {
-            source_mask: 1 << abi::SRC_MCE,
-            severity_mask: ALL.severity_mask,
+    fn storm_is_folded_and_flushed_under_the_lock() -> Result {
+        let cfg = coalesce::Config {
+            window_ns: 1_000_000_000,
+            burst: 2,
+            rate: 0,
         };
-        assert_eq!(log.readiness(&cur), 0);
-        log.append(&record(abi::SRC_EDAC, abi::SEV_FATAL));
-        assert_eq!(log.readiness(&cur), 0);
-        log.append(&record(abi::SRC_MCE, abi::SEV_CORRECTED));
-        assert_eq!(log.readiness(&cur), bindings::POLLIN | bindings::POLLRDNORM);
-        log.append(&record(abi::SRC_MCE, abi::SEV_FATAL));
-        assert_eq!(log.readiness(&cur) & bindings::POLLPRI, bindings::POLLPRI);
-        let mut out = Batch::with_capacity(8, GFP_KERNEL)?;
-        log.collect(&mut cur, &mut out, 8);
-        assert_eq!(out.len(), 2);
-        assert_eq!((out[0].hdr.seq, out[1].hdr.seq), (2, 3));
-        assert_eq!(log.readiness(&cur), 0);
+        let log = Arc::pin_init(Log::with_storms(64, cfg)?, GFP_KERNEL)?;
+        let mut rec = record(abi::SRC_MCE, abi::SEV_CORRECTED);
+        rec.hdr.boottime_ns = now().0;
+        for _ in 0..1000 {
+            log.append(&rec, true)?;
+        }
+        assert_eq!(log.next_seq(), 3);
+        assert_eq!(log.storms_pending()[usize::from(abi::SRC_MCE)], 998);
+        // Not due yet; then flushed at once (as at unload).
+        assert!(log.flush_storms(false).is_some());
+        assert_eq!(log.next_seq(), 3);
+        assert_eq!(log.flush_storms(true), None);
+        assert_eq!(log.next_seq(), 4);
+        let mut cur = log.cursor();
+        log.seek(&mut cur, abi::SEEK_SEQ, 3)?;
+        let Step::Record(s) = log.next(&mut cur) else {
+            return Err(EINVAL);
+        };
+        assert_eq!(
+            (s.hdr.count, s.hdr.flags & abi::F_COALESCED),
+            (998, abi::F_COALESCED)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn readiness_under_irq_lock() -> Result {
+        let log = Arc::pin_init(Log::new(16)?, GFP_KERNEL)?;
+        let filter = Filter {
+            source_mask: 1 << abi::SRC_MCE,
+            severity_mask: ring::ALL.severity_mask,
+        };
+        let cur = log.cursor();
+        log.append(&record(abi::SRC_EDAC, abi::SEV_FATAL), true)?;
+        assert_eq!(log.readiness(cur.next, &filter), 0);
+        log.append(&record(abi::SRC_MCE, abi::SEV_FATAL), true)?;
+        assert_eq!(log.readiness(cur.next, &filter), EV_IN | EV_PRI);
+        Ok(())
+    }
+
+    #[test]
+    fn capture_loss_is_one_record_with_counts() -> Result {
+        let log = Arc::pin_init(Log::new(16)?, GFP_KERNEL)?;
+        let mut counts = [0u64; SRC_SLOTS];
+        log.append_lost(&counts);
+        assert_eq!(log.next_seq(), 1);
+        counts[usize::from(abi::SRC_NMI)] = 5;
+        counts[usize::from(abi::SRC_SOFTWARE)] = 2;
+        log.append_lost(&counts);
+        let mut cur = log.cursor();
+        let Step::Record(rec) = log.next(&mut cur) else {
+            return Err(EINVAL);
+        };
+        let (lost, _) = <Lost as zerocopy::FromBytes>::read_from_prefix(&rec.payload[..])
+            .map_err(|_| EINVAL)?;
+        assert_eq!((rec.hdr.source, rec.hdr.flags), (abi::SRC_LOST, 0));
+        assert_eq!((lost.reason, lost.total), (abi::LOST_CAPTURE, 7));
+        assert_eq!(lost.by_source, counts);
         Ok(())
     }
 }

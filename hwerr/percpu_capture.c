@@ -2,25 +2,38 @@
 /*
  * Capture: from any context (NMI and #MC included) into hwerr's log.
  *
- * A capture takes a preallocated slot from this CPU's pool by atomically setting
- * its bit (test_and_set_bit, so a nested NMI on the same CPU simply takes another
- * slot), fills it, and pushes it on a lock-free llist. irq_work then queues the
- * drain work (system_highpri_wq), which runs in process context, moves each record into the Rust log
- * (which assigns the sequence number), calls the in-kernel consumers and frees the
- * slot. When a CPU's slots are all in flight the record is dropped and counted;
- * the drain then logs one HWERR_SRC_LOST record with the per-source counts, so a
- * reader learns what it missed in-band and in order.
+ * A capture takes a preallocated slot from this CPU's pool by atomically setting its
+ * bit (test_and_set_bit, so a nested NMI on the same CPU simply takes another slot)
+ * and fills it. What happens at commit depends on the context:
  *
- * This is C because 7.2 has no Rust abstraction for per-CPU data, llist, irq_work
- * or debugfs files with custom fops; the log, readers and ABI are Rust.
+ *  - outside NMI, the record goes straight into the log (log.rs, an IRQ-safe
+ *    spinlock), which wakes readers and consumers at once, and the slot is free again
+ *    before hwerr_capture_commit() returns. No work item, no irq_work: an agent
+ *    blocked in poll() is woken from the capturing context itself;
+ *  - in NMI (and #MC), where no lock may be taken, the slot goes on a lock-free
+ *    llist and an irq_work appends the batch right after the NMI returns, with one
+ *    wake-up. It is a plain irq_work, not IRQ_WORK_HARD_IRQ: the log's lock and the
+ *    wait queue's are spinlock_t, which a hard irq_work may not take (lockdep:
+ *    "Invalid wait context"); on !PREEMPT_RT a plain irq_work runs in hard-IRQ
+ *    context all the same, on PREEMPT_RT in the irq_work thread.
  *
- * Memory: capture_slots * nr_cpu_ids * sizeof(struct hwerr_slot) (272 bytes),
- * allocated at load; nothing is allocated after that.
+ * When a CPU's slots are all in flight (only NMIs nested deeper than capture_slots,
+ * or an NMI storm faster than the irq_work) the record is dropped and counted; the
+ * next append logs one HWERR_SRC_LOST record with the per-source counts, so a reader
+ * learns what it missed in-band and in order. captured + dropped counts every
+ * capture of an enabled source exactly; a disabled source counts what it ignored.
+ *
+ * This is C because 7.2 has no Rust abstraction for per-CPU data, llist, irq_work,
+ * preempt_disable_notrace() or in_nmi(), and because the sysfs attribute tables and
+ * EXPORT_SYMBOL_GPL are C macros. The log, readers, consumers and the ABI are Rust.
+ *
+ * Memory: capture_slots * sizeof(struct hwerr_slot) (272 bytes) per possible CPU, in
+ * per-CPU memory (alloc_percpu, safe to touch from NMI), allocated at load.
  */
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
-#include <linux/debugfs.h>
+#include <linux/hardirq.h>
 #include <linux/irq_work.h>
 #include <linux/kobject.h>
 #include <linux/ktime.h>
@@ -28,8 +41,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/percpu.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
@@ -38,12 +51,13 @@
 
 #include "percpu_capture.h"
 
-#define HWERR_SLOTS_MAX 256
+/* One CPU's pool must fit one per-CPU allocation (PCPU_MIN_UNIT_SIZE, 32 KiB). */
+#define HWERR_SLOTS_MAX 64
 
 static unsigned int capture_slots = 32;
 module_param(capture_slots, uint, 0444);
 MODULE_PARM_DESC(capture_slots,
-		 "records each CPU can hold between capture and the log (1-256, default 32)");
+		 "records each CPU can hold between an NMI-context capture and the log (1-64, default 32)");
 
 struct hwerr_slot {
 	struct llist_node node;
@@ -52,61 +66,84 @@ struct hwerr_slot {
 	struct hwerr_record rec;
 };
 
-/* One per CPU: which of that CPU's slots are in flight. */
+/* One per CPU: which of that CPU's slots are in flight, and the slots. */
 struct hwerr_pool {
 	unsigned long busy[BITS_TO_LONGS(HWERR_SLOTS_MAX)];
+	struct hwerr_slot slots[];
 };
 
 static struct hwerr_pool __percpu *hwerr_pools;
-static struct hwerr_slot *hwerr_slots;	/* nr_cpu_ids * capture_slots */
 static const void *hwerr_log;
-static bool hwerr_running;
+/* 0 stopped, 1 starting or stopping, 2 running; see hwerr_capture_init(). */
+static atomic_t hwerr_state = ATOMIC_INIT(0);
 
 static LLIST_HEAD(hwerr_pending);
-static void hwerr_drain_irq_work(struct irq_work *w);
-static void hwerr_drain_work_fn(struct work_struct *w);
-static DEFINE_IRQ_WORK(hwerr_drain_iw, hwerr_drain_irq_work);
-static DECLARE_WORK(hwerr_drain_work, hwerr_drain_work_fn);
+static void hwerr_nmi_irq_work(struct irq_work *w);
+static struct irq_work hwerr_nmi_iw = IRQ_WORK_INIT(hwerr_nmi_irq_work);
 
 static atomic64_t hwerr_captured[HWERR_SRC_SLOTS];
 static atomic64_t hwerr_dropped[HWERR_SRC_SLOTS];
-/* Dropped since the last HWERR_SRC_LOST record. */
+static atomic64_t hwerr_ignored[HWERR_SRC_SLOTS];
+/* Captured errors folded into a storm summary (a subset of captured). */
+static atomic64_t hwerr_coalesced[HWERR_SRC_SLOTS];
+
+/* Logs storm summaries when their window ends (coalesce.rs). */
+static void hwerr_storm_work_fn(struct work_struct *w);
+static DECLARE_DELAYED_WORK(hwerr_storm_work, hwerr_storm_work_fn);
+/* Dropped since the last HWERR_SRC_LOST record; hwerr_unreported_any says "some". */
 static atomic64_t hwerr_unreported[HWERR_SRC_SLOTS];
+static atomic_t hwerr_unreported_any;
 
 /* Sources on by default; /sys/kernel/ha/hwerr/<source>/enabled. */
 static unsigned long hwerr_enabled = GENMASK(HWERR_SRC_SOFTWARE, HWERR_SRC_MCE);
 
-static LIST_HEAD(hwerr_consumers);
-static DEFINE_MUTEX(hwerr_consumers_lock);
+static bool hwerr_is_running(void)
+{
+	return atomic_read_acquire(&hwerr_state) == 2;
+}
 
-/* Context: any (see percpu_capture.h). */
-struct hwerr_record *hwerr_capture_begin(u8 source, u8 severity)
+/* Context: any. */
+static void hwerr_count_drop(u8 source)
+{
+	atomic64_inc(&hwerr_dropped[source]);
+	atomic64_inc(&hwerr_unreported[source]);
+	atomic_set_release(&hwerr_unreported_any, 1);
+}
+
+/* Context: any. @force: capture even if @source is disabled (hwerr's own notices). */
+static struct hwerr_record *__hwerr_capture_begin(u8 source, u8 severity, bool force)
 {
 	struct hwerr_pool *pool;
 	struct hwerr_slot *slot;
 	unsigned int cpu, idx;
 
-	if (source >= HWERR_SRC_NR || severity >= HWERR_SEV_NR)
+	if (source >= HWERR_SRC_NR || source == HWERR_SRC_LOST || severity >= HWERR_SEV_NR)
 		return NULL;
-	if (!READ_ONCE(hwerr_running) || !test_bit(source, &hwerr_enabled))
-		return NULL;
-
+	/*
+	 * Preemption goes off before the running check: hwerr_capture_exit() clears the
+	 * state and then waits (synchronize_rcu()) for every preempt-off section, so a
+	 * capture that saw "running" has committed before the slots are freed.
+	 */
 	preempt_disable_notrace();
+	if (!hwerr_is_running())
+		goto out;
+	if (!force && !test_bit(source, &hwerr_enabled)) {
+		atomic64_inc(&hwerr_ignored[source]);
+		goto out;
+	}
 	cpu = smp_processor_id();
 	pool = this_cpu_ptr(hwerr_pools);
 	do {
 		idx = find_first_zero_bit(pool->busy, capture_slots);
 		if (idx >= capture_slots) {
-			atomic64_inc(&hwerr_dropped[source]);
-			atomic64_inc(&hwerr_unreported[source]);
-			/* The drain logs the loss even if nothing else is in flight. */
-			irq_work_queue(&hwerr_drain_iw);
-			preempt_enable_notrace();
-			return NULL;
+			hwerr_count_drop(source);
+			/* Logs the loss even if nothing else is in flight (any context). */
+			irq_work_queue(&hwerr_nmi_iw);
+			goto out;
 		}
 	} while (test_and_set_bit_lock(idx, pool->busy));
 
-	slot = &hwerr_slots[cpu * capture_slots + idx];
+	slot = &pool->slots[idx];
 	slot->cpu = cpu;
 	slot->idx = idx;
 	memset(&slot->rec, 0, sizeof(slot->rec));
@@ -120,127 +157,142 @@ struct hwerr_record *hwerr_capture_begin(u8 source, u8 severity)
 	slot->rec.hdr.boottime_ns = ktime_get_boot_fast_ns();
 	slot->rec.hdr.realtime_ns = ktime_get_real_fast_ns();
 	return &slot->rec;
+out:
+	preempt_enable_notrace();
+	return NULL;
+}
+
+/* Context: any (see percpu_capture.h). */
+struct hwerr_record *hwerr_capture_begin(u8 source, u8 severity)
+{
+	return __hwerr_capture_begin(source, severity, false);
+}
+
+/* Context: any but NMI; the log's IRQ-safe lock. Logs the captures dropped so far. */
+static void hwerr_report_lost(void)
+{
+	u64 counts[HWERR_SRC_SLOTS];
+	int src;
+
+	if (!atomic_xchg(&hwerr_unreported_any, 0))
+		return;
+	for (src = 0; src < HWERR_SRC_SLOTS; src++)
+		counts[src] = atomic64_xchg(&hwerr_unreported[src], 0);
+	hwerr_log_append_lost(hwerr_log, counts);
+}
+
+/* Context: any but NMI. Runs the storm timer (again) in @delay_ns. */
+static void hwerr_storm_arm(u64 delay_ns)
+{
+	queue_delayed_work(system_dfl_wq, &hwerr_storm_work,
+			   nsecs_to_jiffies(delay_ns) + 1);
+}
+
+/* Context: process (system_dfl_wq). */
+static void hwerr_storm_work_fn(struct work_struct *w)
+{
+	u64 next = hwerr_log_flush_storms(hwerr_log, false);
+	u64 now = ktime_get_boot_fast_ns();
+
+	if (next)
+		hwerr_storm_arm(next > now ? next - now : 0);
+}
+
+/* Context: any but NMI. Appends @rec (no wake-up if !@wake) and frees its slot. */
+static void hwerr_deliver(struct hwerr_slot *slot, bool wake)
+{
+	struct hwerr_pool *pool = per_cpu_ptr(hwerr_pools, slot->cpu);
+	u8 source = slot->rec.hdr.source;
+	s64 ret = hwerr_log_append(hwerr_log, &slot->rec, wake);
+
+	if (ret < 0) {
+		hwerr_count_drop(source);	/* cannot happen: begin checked the source */
+	} else {
+		atomic64_inc(&hwerr_captured[source]);
+		if (!ret) {
+			/* Folded: its summary is logged when the window ends. */
+			atomic64_inc(&hwerr_coalesced[source]);
+			if (!delayed_work_pending(&hwerr_storm_work))
+				hwerr_storm_arm(0);
+		}
+	}
+	clear_bit_unlock(slot->idx, pool->busy);
+}
+
+/* Context: that of the matching hwerr_capture_begin(); @defer: as if in NMI. */
+static void __hwerr_capture_commit(struct hwerr_record *rec, bool defer)
+{
+	struct hwerr_slot *slot = container_of(rec, struct hwerr_slot, rec);
+
+	if (defer || in_nmi()) {
+		llist_add(&slot->node, &hwerr_pending);
+		irq_work_queue(&hwerr_nmi_iw);
+	} else {
+		if (atomic_read_acquire(&hwerr_unreported_any))
+			hwerr_report_lost();
+		hwerr_deliver(slot, true);
+	}
+	preempt_enable_notrace();
 }
 
 /* Context: that of the matching hwerr_capture_begin(). */
 void hwerr_capture_commit(struct hwerr_record *rec)
 {
-	struct hwerr_slot *slot = container_of(rec, struct hwerr_slot, rec);
-
-	atomic64_inc(&hwerr_captured[rec->hdr.source]);
-	llist_add(&slot->node, &hwerr_pending);
-	irq_work_queue(&hwerr_drain_iw);
-	preempt_enable_notrace();
+	__hwerr_capture_commit(rec, false);
 }
 
-/* Context: hard IRQ (irq_work). High priority: this is an agent's wake-up latency. */
-static void hwerr_drain_irq_work(struct irq_work *w)
+/* Context: IRQ (irq_work), or process at exit. The NMI-context captures, in order. */
+static void hwerr_drain_pending(void)
 {
-	queue_work(system_highpri_wq, &hwerr_drain_work);
-}
-
-/* Context: process; the log and the consumers. */
-static void hwerr_deliver(const struct hwerr_record *rec)
-{
-	struct hwerr_consumer *c;
-
-	hwerr_log_append(hwerr_log, rec);
-	mutex_lock(&hwerr_consumers_lock);
-	list_for_each_entry(c, &hwerr_consumers, node)
-		c->notify(c, rec);
-	mutex_unlock(&hwerr_consumers_lock);
-}
-
-/* Context: process. Logs one HWERR_SRC_LOST record if captures were dropped. */
-static void hwerr_report_lost(void)
-{
-	struct hwerr_record *rec;
-	u64 total = 0;
-	int src;
-
-	for (src = 0; src < HWERR_SRC_NR; src++)
-		total += atomic64_read(&hwerr_unreported[src]);
-	if (!total)
-		return;
-	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
-	if (!rec)
-		return;	/* the counts stay in hwerr_unreported for the next drain */
-	total = 0;
-	for (src = 0; src < HWERR_SRC_NR; src++) {
-		u64 n = atomic64_xchg(&hwerr_unreported[src], 0);
-
-		rec->u.lost.by_source[src] = n;
-		total += n;
-	}
-	rec->hdr.size = sizeof(*rec);
-	rec->hdr.version = HWERR_ABI_VERSION;
-	rec->hdr.source = HWERR_SRC_LOST;
-	rec->hdr.severity = HWERR_SEV_INFO;
-	rec->hdr.cpu = raw_smp_processor_id();
-	rec->hdr.count = 1;
-	rec->hdr.boottime_ns = ktime_get_boottime_ns();
-	rec->hdr.realtime_ns = ktime_get_real_ns();
-	rec->u.lost.reason = HWERR_LOST_CAPTURE;
-	rec->u.lost.total = total;
-	hwerr_deliver(rec);
-	kfree(rec);
-}
-
-/* Context: process (system_highpri_wq); also called from hwerr_capture_exit(). */
-static void hwerr_drain_work_fn(struct work_struct *w)
-{
-	struct hwerr_record *rec;
 	struct llist_node *list;
 	struct hwerr_slot *slot, *next;
 
-	rec = kmalloc(sizeof(*rec), GFP_KERNEL);
-	list = llist_reverse_order(llist_del_all(&hwerr_pending));
-	llist_for_each_entry_safe(slot, next, list, node) {
-		struct hwerr_pool *pool = per_cpu_ptr(hwerr_pools, slot->cpu);
-
-		if (rec) {
-			/* Copy out first so the slot is free again while we deliver. */
-			*rec = slot->rec;
-			clear_bit_unlock(slot->idx, pool->busy);
-			hwerr_deliver(rec);
-		} else {
-			hwerr_deliver(&slot->rec);
-			clear_bit_unlock(slot->idx, pool->busy);
-		}
-	}
-	kfree(rec);
 	hwerr_report_lost();
+	list = llist_reverse_order(llist_del_all(&hwerr_pending));
+	llist_for_each_entry_safe(slot, next, list, node)
+		hwerr_deliver(slot, false);
+	hwerr_log_wake(hwerr_log);
+}
+
+static void hwerr_nmi_irq_work(struct irq_work *w)
+{
+	hwerr_drain_pending();
 }
 
 int hwerr_capture_init(const void *log)
 {
-	if (!capture_slots || capture_slots > HWERR_SLOTS_MAX)
+	if (!log || !capture_slots || capture_slots > HWERR_SLOTS_MAX)
 		return -EINVAL;
-	hwerr_pools = alloc_percpu(struct hwerr_pool);
-	if (!hwerr_pools)
-		return -ENOMEM;
-	hwerr_slots = kvcalloc(array_size(nr_cpu_ids, capture_slots),
-			       sizeof(*hwerr_slots), GFP_KERNEL);
-	if (!hwerr_slots) {
-		free_percpu(hwerr_pools);
+	/* Capture exists once: a second start fails instead of clobbering the first. */
+	if (atomic_cmpxchg(&hwerr_state, 0, 1) != 0)
+		return -EBUSY;
+	hwerr_pools = __alloc_percpu(struct_size_t(struct hwerr_pool, slots, capture_slots),
+				     __alignof__(struct hwerr_pool));
+	if (!hwerr_pools) {
+		atomic_set(&hwerr_state, 0);
 		return -ENOMEM;
 	}
 	hwerr_log = log;
-	/* Pairs with READ_ONCE() in hwerr_capture_begin(). */
-	smp_store_release(&hwerr_running, true);
+	/* Pairs with atomic_read_acquire() in hwerr_is_running(). */
+	atomic_set_release(&hwerr_state, 2);
 	return 0;
 }
 
 void hwerr_capture_exit(void)
 {
-	WRITE_ONCE(hwerr_running, false);
-	/* A capture that saw hwerr_running has committed once preemption is back on. */
+	if (atomic_cmpxchg(&hwerr_state, 2, 1) != 2)
+		return;
+	/* Every capture that saw "running" has committed once its preempt-off ends. */
 	synchronize_rcu();
-	irq_work_sync(&hwerr_drain_iw);
-	flush_work(&hwerr_drain_work);
-	hwerr_drain_work_fn(NULL);
-	kvfree(hwerr_slots);
+	irq_work_sync(&hwerr_nmi_iw);
+	hwerr_drain_pending();
+	cancel_delayed_work_sync(&hwerr_storm_work);
+	/* No folded error goes uncounted in the log, even at unload. */
+	hwerr_log_flush_storms(hwerr_log, true);
 	free_percpu(hwerr_pools);
+	hwerr_pools = NULL;
+	hwerr_log = NULL;
+	atomic_set_release(&hwerr_state, 0);
 }
 
 void hwerr_capture_stats(u64 *captured, u64 *dropped)
@@ -253,19 +305,22 @@ void hwerr_capture_stats(u64 *captured, u64 *dropped)
 	}
 }
 
-/* Context: any (see <hasys/hwerr.h>). */
-int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
-		   const char *msg)
+/* Context: any (see percpu_capture.h). */
+int hwerr_report_flags(unsigned int flags, const char *origin, u8 severity, u32 code,
+		       const u64 *data, const char *msg)
 {
+	bool force = flags & HWERR_REPORT_FORCE;
 	struct hwerr_record *rec;
 
 	if (severity >= HWERR_SEV_NR)
 		return -EINVAL;
-	if (!test_bit(HWERR_SRC_SOFTWARE, &hwerr_enabled))
+	if (!force && !test_bit(HWERR_SRC_SOFTWARE, &hwerr_enabled)) {
+		atomic64_inc(&hwerr_ignored[HWERR_SRC_SOFTWARE]);
 		return -ENODEV;
-	rec = hwerr_capture_begin(HWERR_SRC_SOFTWARE, severity);
+	}
+	rec = __hwerr_capture_begin(HWERR_SRC_SOFTWARE, severity, force);
 	if (!rec)
-		return READ_ONCE(hwerr_running) ? -ENOSPC : -ENODEV;
+		return hwerr_is_running() ? -ENOSPC : -ENODEV;
 	rec->u.sw.code = code;
 	if (data)
 		memcpy(rec->u.sw.data, data, sizeof(rec->u.sw.data));
@@ -273,32 +328,46 @@ int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
 		strscpy(rec->u.sw.origin, origin);
 	if (msg && strscpy(rec->u.sw.msg, msg) < 0)
 		rec->hdr.flags |= HWERR_F_TRUNCATED;
-	hwerr_capture_commit(rec);
+	__hwerr_capture_commit(rec, flags & HWERR_REPORT_DEFER);
 	return 0;
+}
+
+/* Context: any (see <hasys/hwerr.h>). */
+int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
+		   const char *msg)
+{
+	return hwerr_report_flags(0, origin, severity, code, data, msg);
 }
 EXPORT_SYMBOL_GPL(__hwerr_report);
 
+/* Context: process (see <hasys/hwerr.h>); the registry is Rust (consumer.rs). */
 int hwerr_consumer_register(struct hwerr_consumer *consumer)
 {
-	if (!consumer || !consumer->notify)
+	if (!consumer || !consumer->notify || !consumer->name)
 		return -EINVAL;
-	mutex_lock(&hwerr_consumers_lock);
-	list_add_tail(&consumer->node, &hwerr_consumers);
-	mutex_unlock(&hwerr_consumers_lock);
-	return 0;
+	if (!hwerr_is_running())
+		return -ENODEV;
+	return hwerr_consumers_add(hwerr_log, consumer);
 }
 EXPORT_SYMBOL_GPL(hwerr_consumer_register);
 
-void hwerr_consumer_unregister(struct hwerr_consumer *consumer)
+int hwerr_consumer_unregister(struct hwerr_consumer *consumer)
 {
-	mutex_lock(&hwerr_consumers_lock);
-	list_del(&consumer->node);
-	mutex_unlock(&hwerr_consumers_lock);
+	if (!consumer || !hwerr_is_running())
+		return -EINVAL;
+	return hwerr_consumers_remove(hwerr_log, consumer, false);
 }
 EXPORT_SYMBOL_GPL(hwerr_consumer_unregister);
 
+void hwerr_consumer_release(struct hwerr_consumer *consumer)
+{
+	if (consumer && hwerr_is_running())
+		hwerr_consumers_remove(hwerr_log, consumer, true);
+}
+EXPORT_SYMBOL_GPL(hwerr_consumer_release);
+
 /*
- * /sys/kernel/ha/hwerr/<source>/{enabled,captured,dropped}. Context: process.
+ * /sys/kernel/ha/hwerr/<source>/{enabled,captured,dropped,ignored}. Context: process.
  */
 struct hwerr_src_attr {
 	struct kobj_attribute attr;
@@ -320,7 +389,15 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 	if (ret)
 		return ret;
-	assign_bit(to_src(attr), &hwerr_enabled, on);
+	/* A change leaves a trace in the log: a software record from hwerr itself. */
+	if (on != test_bit(to_src(attr), &hwerr_enabled)) {
+		u64 data[4] = { to_src(attr), atomic64_read(&hwerr_ignored[to_src(attr)]) };
+
+		assign_bit(to_src(attr), &hwerr_enabled, on);
+		hwerr_report_flags(HWERR_REPORT_FORCE, "hwerr", HWERR_SEV_INFO,
+				on ? HWERR_CODE_SOURCE_ENABLED : HWERR_CODE_SOURCE_DISABLED, data,
+				on ? "source enabled" : "source disabled");
+	}
 	return count;
 }
 
@@ -332,6 +409,16 @@ static ssize_t captured_show(struct kobject *kobj, struct kobj_attribute *attr, 
 static ssize_t dropped_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n", atomic64_read(&hwerr_dropped[to_src(attr)]));
+}
+
+static ssize_t ignored_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", atomic64_read(&hwerr_ignored[to_src(attr)]));
+}
+
+static ssize_t coalesced_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", atomic64_read(&hwerr_coalesced[to_src(attr)]));
 }
 
 #define HWERR_SRC_GROUP(_name, _src)						\
@@ -347,10 +434,20 @@ static ssize_t dropped_show(struct kobject *kobj, struct kobj_attribute *attr, c
 		.attr = __ATTR(dropped, 0444, dropped_show, NULL),		\
 		.src = _src,							\
 	};									\
+	static struct hwerr_src_attr _name##_ignored = {			\
+		.attr = __ATTR(ignored, 0444, ignored_show, NULL),		\
+		.src = _src,							\
+	};									\
+	static struct hwerr_src_attr _name##_coalesced = {			\
+		.attr = __ATTR(coalesced, 0444, coalesced_show, NULL),		\
+		.src = _src,							\
+	};									\
 	static struct attribute *_name##_attrs[] = {				\
 		&_name##_enabled.attr.attr,					\
 		&_name##_captured.attr.attr,					\
 		&_name##_dropped.attr.attr,					\
+		&_name##_ignored.attr.attr,					\
+		&_name##_coalesced.attr.attr,					\
 		NULL,								\
 	};									\
 	static const struct attribute_group _name##_group = {			\
@@ -366,9 +463,83 @@ HWERR_SRC_GROUP(ghes, HWERR_SRC_GHES);
 HWERR_SRC_GROUP(memory_failure, HWERR_SRC_MEMORY_FAILURE);
 HWERR_SRC_GROUP(software, HWERR_SRC_SOFTWARE);
 
+/*
+ * /sys/kernel/ha/hwerr/storm/{window_ms,burst,rate}: the storm coalescing
+ * parameters (module parameters storm_* at load). Context: process.
+ */
+enum { HWERR_STORM_WINDOW, HWERR_STORM_BURST, HWERR_STORM_RATE };
+
+static const u32 hwerr_storm_max[] = {
+	[HWERR_STORM_WINDOW] = 3600 * 1000,	/* an hour */
+	[HWERR_STORM_BURST] = 1000000,
+	[HWERR_STORM_RATE] = 100000000,
+};
+
+struct hwerr_storm_attr {
+	struct kobj_attribute attr;
+	unsigned int idx;
+};
+
+#define to_storm(a) container_of(a, struct hwerr_storm_attr, attr)->idx
+
+static DEFINE_MUTEX(hwerr_storm_lock);
+
+static ssize_t storm_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	u32 cfg[3];
+
+	if (!hwerr_is_running())
+		return -ENODEV;
+	hwerr_log_storm_config(hwerr_log, cfg, false);
+	return sysfs_emit(buf, "%u\n", cfg[to_storm(attr)]);
+}
+
+static ssize_t storm_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	unsigned int idx = to_storm(attr);
+	u32 cfg[3], val;
+	int ret = kstrtou32(buf, 0, &val);
+
+	if (ret)
+		return ret;
+	if (val > hwerr_storm_max[idx])
+		return -ERANGE;
+	if (!hwerr_is_running())
+		return -ENODEV;
+	mutex_lock(&hwerr_storm_lock);
+	hwerr_log_storm_config(hwerr_log, cfg, false);
+	cfg[idx] = val;
+	hwerr_log_storm_config(hwerr_log, cfg, true);
+	mutex_unlock(&hwerr_storm_lock);
+	return count;
+}
+
+#define HWERR_STORM_ATTR(_name, _idx)						\
+	static struct hwerr_storm_attr storm_##_name = {			\
+		.attr = __ATTR(_name, 0644, storm_show, storm_store),		\
+		.idx = _idx,							\
+	}
+
+HWERR_STORM_ATTR(window_ms, HWERR_STORM_WINDOW);
+HWERR_STORM_ATTR(burst, HWERR_STORM_BURST);
+HWERR_STORM_ATTR(rate, HWERR_STORM_RATE);
+
+static struct attribute *storm_attrs[] = {
+	&storm_window_ms.attr.attr,
+	&storm_burst.attr.attr,
+	&storm_rate.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group storm_group = {
+	.name = "storm",
+	.attrs = storm_attrs,
+};
+
 static const struct attribute_group *hwerr_groups[] = {
 	&mce_group, &edac_group, &aer_group, &nmi_group, &ghes_group,
-	&memory_failure_group, &software_group, NULL,
+	&memory_failure_group, &software_group, &storm_group, NULL,
 };
 
 const struct attribute_group **hwerr_sysfs_groups(void)
@@ -376,105 +547,3 @@ const struct attribute_group **hwerr_sysfs_groups(void)
 	return hwerr_groups;
 }
 
-/*
- * /sys/kernel/debug/hwerr/inject: a test and benchmark interface (root only).
- * Writing "N [severity [burst]]" reports N software records back to back from one
- * CPU, as fast as __hwerr_report() goes. With burst=0 (default) preemption stays
- * on, so the drain can run in between: the sustained rate. With burst=1 (N at most
- * 100000) preemption is off, as in an NMI storm: the drain cannot run on this CPU,
- * so exactly the free slots are captured and the rest is dropped and counted.
- * Reading shows the last run: requested, captured, dropped, the index of the first
- * drop (-1 if none), the nanoseconds the loop took and the CPU.
- * Context: process.
- */
-static struct dentry *hwerr_debugfs;
-static DEFINE_MUTEX(hwerr_inject_lock);
-static struct {
-	u64 requested, captured, dropped, ns;
-	s64 first_drop;
-	int cpu;
-} hwerr_inject_last;
-
-static ssize_t inject_write(struct file *file, const char __user *ubuf, size_t count,
-			    loff_t *ppos)
-{
-	char buf[32];
-	unsigned int n, sev = HWERR_SEV_INFO, burst = 0;
-	u64 i, data[4] = {}, t0, captured = 0, dropped = 0;
-	s64 first_drop = -1;
-	int ret;
-
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	ret = sscanf(buf, "%u %u %u", &n, &sev, &burst);
-	if (ret < 1 || n == 0 || n > 10000000 || sev >= HWERR_SEV_NR || burst > 1 ||
-	    (burst && n > 100000))
-		return -EINVAL;
-
-	mutex_lock(&hwerr_inject_lock);
-	migrate_disable();
-	if (burst)
-		preempt_disable();
-	t0 = ktime_get_ns();
-	for (i = 0; i < n; i++) {
-		data[0] = i;
-		ret = __hwerr_report("hwerr-inject", sev, 0x1e57, data, "debugfs inject");
-		if (!ret) {
-			captured++;
-		} else if (ret == -ENOSPC) {
-			if (first_drop < 0)
-				first_drop = i;
-			dropped++;
-		} else {
-			break;
-		}
-	}
-	hwerr_inject_last.ns = ktime_get_ns() - t0;
-	hwerr_inject_last.cpu = smp_processor_id();
-	if (burst)
-		preempt_enable();
-	migrate_enable();
-	hwerr_inject_last.requested = n;
-	hwerr_inject_last.captured = captured;
-	hwerr_inject_last.dropped = dropped;
-	hwerr_inject_last.first_drop = first_drop;
-	mutex_unlock(&hwerr_inject_lock);
-	return ret && ret != -ENOSPC ? ret : count;
-}
-
-static ssize_t inject_read(struct file *file, char __user *ubuf, size_t count,
-			   loff_t *ppos)
-{
-	char buf[160];
-	int len;
-
-	mutex_lock(&hwerr_inject_lock);
-	len = scnprintf(buf, sizeof(buf),
-			"requested %llu captured %llu dropped %llu first_drop %lld ns %llu cpu %d\n",
-			hwerr_inject_last.requested, hwerr_inject_last.captured,
-			hwerr_inject_last.dropped, hwerr_inject_last.first_drop,
-			hwerr_inject_last.ns, hwerr_inject_last.cpu);
-	mutex_unlock(&hwerr_inject_lock);
-	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
-}
-
-static const struct file_operations hwerr_inject_fops = {
-	.owner = THIS_MODULE,
-	.read = inject_read,
-	.write = inject_write,
-	.llseek = default_llseek,
-};
-
-void hwerr_inject_init(void)
-{
-	hwerr_debugfs = debugfs_create_dir("hwerr", NULL);
-	debugfs_create_file("inject", 0600, hwerr_debugfs, NULL, &hwerr_inject_fops);
-}
-
-void hwerr_inject_exit(void)
-{
-	debugfs_remove_recursive(hwerr_debugfs);
-}

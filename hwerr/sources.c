@@ -5,72 +5,72 @@
  *
  *   MCE     mce_register_decode_chain(), priority MCE_PRIO_CEC: registered after the
  *           CEC at equal priority, so it sees (and flags) what the CEC absorbs.
- *   EDAC    ras:mc_event tracepoint.
- *   AER     ras:aer_event tracepoint (not exported: found by name).
- *   NMI     NMI_SERR, NMI_IO_CHECK and NMI_UNKNOWN handlers; they record and return
- *           NMI_DONE, so the kernel's own decision is unchanged.
+ *   EDAC    ras:mc_event tracepoint (register_trace_mc_event(), type-checked).
+ *   AER     ras:aer_event tracepoint (not exported: found by name, prototype checked
+ *           at compile time with check_trace_callback_type_aer_event()).
+ *   NMI     an NMI_UNKNOWN handler, and with nmi_serr_iochk=1 NMI_SERR and
+ *           NMI_IO_CHECK handlers; they record and return NMI_DONE, so the kernel's
+ *           own decision is unchanged. The SERR/IOCHK chains expect one owner (the
+ *           kernel WARNs when a second handler registers, e.g. beside hpwdt on HPE
+ *           machines), so hwerr joins them only when asked.
  *   GHES    ghes_register_report_chain() (memory sections), the vendor record
  *           notifier (non-standard sections) and ras:arm_event. ras:non_standard_event
  *           reports the very sections the vendor notifier gets, so it is not hooked:
  *           each section would be logged twice.
- *   MF      ras:memory_failure_event tracepoint.
+ *   MF      ras:memory_failure_event tracepoint; the process it concerns is the one
+ *           memory_failure() signals (signal:signal_generate, SIGBUS with
+ *           BUS_MCEERR_AR/AO), seen just before the outcome in the same task.
  *
  * This is C because each hook's prototype is a kernel C type (struct mce, the
  * tracepoints' TP_PROTO, struct acpi_hest_generic_data) that the 7.2 Rust bindings
  * do not carry. CPER section bodies are decoded in Rust (cper.rs).
  *
- * Every probe below runs in the context noted on it and never sleeps, locks or
- * allocates: it only fills a preallocated slot.
+ * Every probe below runs in the context noted on it and never sleeps or allocates:
+ * it fills a preallocated slot, and the commit takes the log's IRQ-safe spinlock
+ * (outside NMI; in NMI it queues the slot lock-free). The severity of each source is
+ * graded in Rust (severity.rs), with unit tests over real register values.
  */
 
 #include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
 #include <linux/sched.h>
+#include <linux/signal.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/aer.h>
 #include <linux/cper.h>
 #include <linux/edac.h>
 #include <linux/sizes.h>
+#ifdef CONFIG_ACPI_APEI_GHES
 #include <acpi/ghes.h>
+#endif
+#ifdef CONFIG_X86_MCE
 #include <asm/mce.h>
+#endif
+#ifdef CONFIG_X86
 #include <asm/nmi.h>
 #include <asm/x86_init.h>
+#endif
+#include <ras/ras_event.h>
+/* Each trace header defines TRACE_INCLUDE_FILE for its own use. */
+#undef TRACE_INCLUDE_FILE
+#include <trace/events/memory-failure.h>
+#undef TRACE_INCLUDE_FILE
+#include <trace/events/signal.h>
 
 #include "percpu_capture.h"
 
-static u8 hwerr_ghes_sev(unsigned long ghes_sev)
-{
-	switch (ghes_sev) {
-	case GHES_SEV_NO:
-		return HWERR_SEV_INFO;
-	case GHES_SEV_CORRECTED:
-		return HWERR_SEV_CORRECTED;
-	case GHES_SEV_RECOVERABLE:
-		return HWERR_SEV_RECOVERABLE;
-	default:
-		return HWERR_SEV_FATAL;
-	}
-}
+static bool nmi_serr_iochk;
+module_param(nmi_serr_iochk, bool, 0444);
+MODULE_PARM_DESC(nmi_serr_iochk,
+		 "also record SERR and IOCHK NMIs (default off: those handler chains expect one owner)");
 
 /* ---- MCE ---- */
 
-static u8 hwerr_mce_sev(u64 status, u16 *flags)
-{
-	if (status & MCI_STATUS_PCC)
-		return HWERR_SEV_FATAL;
-	if (status & MCI_STATUS_UC) {
-		if (!(status & MCI_STATUS_S))
-			return HWERR_SEV_DEFERRED;	/* UCNA: nothing consumed it yet */
-		if (status & MCI_STATUS_AR)
-			*flags |= HWERR_F_ACTION_REQUIRED;
-		return HWERR_SEV_RECOVERABLE;
-	}
-	if (status & MCI_STATUS_DEFERRED)
-		return HWERR_SEV_DEFERRED;
-	return HWERR_SEV_CORRECTED;
-}
+#ifdef CONFIG_X86_MCE
 
 /* Context: process (mce_gen_pool_process() work), blocking notifier chain. */
 static int hwerr_mce_notify(struct notifier_block *nb, unsigned long val, void *data)
@@ -82,7 +82,7 @@ static int hwerr_mce_notify(struct notifier_block *nb, unsigned long val, void *
 
 	if (!m)
 		return NOTIFY_DONE;
-	sev = hwerr_mce_sev(m->status, &flags);
+	sev = hwerr_grade_mce(m->cpuvendor, m->status, m->severity, &flags);
 	rec = hwerr_capture_begin(HWERR_SRC_MCE, sev);
 	if (!rec)
 		return NOTIFY_DONE;
@@ -115,9 +115,24 @@ static struct notifier_block hwerr_mce_nb = {
 	.priority = MCE_PRIO_CEC,
 };
 
+static int hwerr_mce_hook(void)
+{
+	mce_register_decode_chain(&hwerr_mce_nb);
+	return 0;
+}
+
+static void hwerr_mce_unhook(void)
+{
+	mce_unregister_decode_chain(&hwerr_mce_nb);
+}
+#else
+static int hwerr_mce_hook(void) { return 0; }
+static void hwerr_mce_unhook(void) { }
+#endif /* CONFIG_X86_MCE */
+
 /* ---- Tracepoint probes; context: that of the tracepoint (any, preemption off). ---- */
 
-static void hwerr_probe_mc_event(void *data, const unsigned int err_type,
+static void __maybe_unused hwerr_probe_mc_event(void *data, const unsigned int err_type,
 				 const char *error_msg, const char *label,
 				 const int error_count, const u8 mc_index,
 				 const s8 top_layer, const s8 mid_layer,
@@ -125,17 +140,9 @@ static void hwerr_probe_mc_event(void *data, const unsigned int err_type,
 				 const u8 grain_bits, unsigned long syndrome,
 				 const char *driver_detail)
 {
-	static const u8 sev[] = {
-		[HW_EVENT_ERR_CORRECTED] = HWERR_SEV_CORRECTED,
-		[HW_EVENT_ERR_UNCORRECTED] = HWERR_SEV_RECOVERABLE,
-		[HW_EVENT_ERR_DEFERRED] = HWERR_SEV_DEFERRED,
-		[HW_EVENT_ERR_FATAL] = HWERR_SEV_FATAL,
-		[HW_EVENT_ERR_INFO] = HWERR_SEV_INFO,
-	};
 	struct hwerr_record *rec;
 
-	rec = hwerr_capture_begin(HWERR_SRC_EDAC,
-				  err_type < ARRAY_SIZE(sev) ? sev[err_type] : HWERR_SEV_FATAL);
+	rec = hwerr_capture_begin(HWERR_SRC_EDAC, hwerr_grade_edac(err_type));
 	if (!rec)
 		return;
 	rec->u.edac.address = address;
@@ -160,19 +167,8 @@ static void hwerr_probe_aer_event(void *data, const char *dev_name, const u32 st
 {
 	struct hwerr_record *rec;
 	unsigned int seg, bus, dev, fn;
-	u8 sev;
 
-	switch (severity) {
-	case AER_CORRECTABLE:
-		sev = HWERR_SEV_CORRECTED;
-		break;
-	case AER_NONFATAL:
-		sev = HWERR_SEV_RECOVERABLE;
-		break;
-	default:
-		sev = HWERR_SEV_FATAL;
-	}
-	rec = hwerr_capture_begin(HWERR_SRC_AER, sev);
+	rec = hwerr_capture_begin(HWERR_SRC_AER, hwerr_grade_aer(severity));
 	if (!rec)
 		return;
 	if (dev_name && sscanf(dev_name, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) == 4) {
@@ -192,29 +188,95 @@ static void hwerr_probe_aer_event(void *data, const char *dev_name, const u32 st
 	hwerr_capture_commit(rec);
 }
 
+/*
+ * Whom a memory failure hit. memory_failure() signals the processes that map the
+ * page (kill_procs(): SIGBUS, BUS_MCEERR_AR for the one that consumed the poison,
+ * BUS_MCEERR_AO for early-kill processes) and then reports its outcome
+ * (ras:memory_failure_event), both in the task that runs memory_failure(): the
+ * victim itself for an action-required MCE or MADV_HWPOISON, a kworker for an
+ * action-optional one. So the signal probe notes the first process signalled, and
+ * how many, under the sending task; the outcome probe takes the note of its task.
+ * A task that is not signalled (page cache, free page, no early-kill process) is not
+ * named: the record then has no HWERR_F_TASK. Kernel threads are never named.
+ */
+#define HWERR_MF_NOTES 8
+
+static struct hwerr_mf_note {
+	struct task_struct *sender;	/* the task running memory_failure(); NULL: free */
+	u64 when;
+	pid_t pid;
+	u32 tasks;
+	char comm[TASK_COMM_LEN];
+} hwerr_mf_notes[HWERR_MF_NOTES];
+static DEFINE_RAW_SPINLOCK(hwerr_mf_lock);
+
+/* Context: any but NMI (signal_generate runs under the target's siglock, IRQs off). */
+static void hwerr_probe_signal_generate(void *data, int sig, struct kernel_siginfo *info,
+					struct task_struct *task, int group, int result)
+{
+	struct hwerr_mf_note *n, *use = NULL;
+	unsigned long flags;
+	int i;
+
+	if (sig != SIGBUS || !info || !task || (task->flags & PF_KTHREAD) ||
+	    (info->si_code != BUS_MCEERR_AR && info->si_code != BUS_MCEERR_AO))
+		return;
+	raw_spin_lock_irqsave(&hwerr_mf_lock, flags);
+	for (i = 0; i < HWERR_MF_NOTES; i++) {
+		n = &hwerr_mf_notes[i];
+		if (n->sender == current) {
+			use = n;
+			break;
+		}
+		if (!use || !n->sender || (use->sender && n->when < use->when))
+			use = n;
+	}
+	if (use->sender != current) {
+		use->sender = current;
+		use->pid = task_tgid_nr(task);
+		use->tasks = 0;
+		strscpy(use->comm, task->comm);
+	}
+	use->when = ktime_get_boot_fast_ns();
+	use->tasks++;
+	raw_spin_unlock_irqrestore(&hwerr_mf_lock, flags);
+}
+
+/* Context: that of the tracepoint (the task running memory_failure()). */
 static void hwerr_probe_memory_failure_event(void *data, unsigned long pfn, int type,
 					     int result)
 {
 	struct hwerr_record *rec;
+	struct hwerr_mf_note note = {};
+	unsigned long flags;
+	int i;
 
-	rec = hwerr_capture_begin(HWERR_SRC_MEMORY_FAILURE,
-				  result == MF_RECOVERED || result == MF_DELAYED ?
-				  HWERR_SEV_RECOVERABLE : HWERR_SEV_FATAL);
+	raw_spin_lock_irqsave(&hwerr_mf_lock, flags);
+	for (i = 0; i < HWERR_MF_NOTES; i++) {
+		if (hwerr_mf_notes[i].sender == current) {
+			note = hwerr_mf_notes[i];
+			hwerr_mf_notes[i].sender = NULL;
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&hwerr_mf_lock, flags);
+
+	rec = hwerr_capture_begin(HWERR_SRC_MEMORY_FAILURE, hwerr_grade_mf(result));
 	if (!rec)
 		return;
 	rec->u.mf.pfn = pfn;
 	rec->u.mf.page_type = type;
 	rec->u.mf.result = result;
-	/* memory_failure() runs in the task it acts for (MADV_HWPOISON, SRAR). */
-	if (in_task()) {
+	if (note.sender) {
 		rec->hdr.flags |= HWERR_F_TASK;
-		rec->u.mf.pid = task_tgid_nr(current);
-		strscpy(rec->u.mf.comm, current->comm);
+		rec->u.mf.pid = note.pid;
+		rec->u.mf.tasks = note.tasks;
+		memcpy(rec->u.mf.comm, note.comm, sizeof(rec->u.mf.comm));
 	}
 	hwerr_capture_commit(rec);
 }
 
-static void hwerr_probe_arm_event(void *data, const struct cper_sec_proc_arm *proc,
+static void __maybe_unused hwerr_probe_arm_event(void *data, const struct cper_sec_proc_arm *proc,
 				  const u8 *pei_err, const u32 pei_len, const u8 *ctx_err,
 				  const u32 ctx_len, const u8 *oem, const u32 oem_len,
 				  u8 sev, int cpu)
@@ -222,16 +284,24 @@ static void hwerr_probe_arm_event(void *data, const struct cper_sec_proc_arm *pr
 	static const guid_t arm = CPER_SEC_PROC_ARM;
 	struct hwerr_record *rec;
 
-	rec = hwerr_capture_begin(HWERR_SRC_GHES, hwerr_ghes_sev(sev));
+	rec = hwerr_capture_begin(HWERR_SRC_GHES, hwerr_grade_ghes(sev));
 	if (!rec)
 		return;
 	rec->u.cper.ghes_severity = sev;
-	hwerr_cper_decode(rec, arm.b, (const u8 *)proc,
-			  proc ? min_t(u32, proc->section_length, SZ_4K) : 0);
+	/*
+	 * Only the fixed part of the ARM section is known to be in this buffer: the
+	 * error-info, context and vendor parts are passed separately, and firmware's
+	 * section_length is not a bound on anything here.
+	 */
+	hwerr_cper_decode(rec, arm.b, (const u8 *)proc, proc ? sizeof(*proc) : 0);
+	if (proc && proc->section_length > sizeof(*proc))
+		rec->u.cper.section_length = proc->section_length;
 	hwerr_capture_commit(rec);
 }
 
 /* ---- GHES notifiers ---- */
+
+#ifdef CONFIG_ACPI_APEI_GHES
 
 /* Context: IRQ or process (ghes_do_proc()), atomic notifier chain. */
 static int hwerr_ghes_report(struct notifier_block *nb, unsigned long sev, void *data)
@@ -241,7 +311,7 @@ static int hwerr_ghes_report(struct notifier_block *nb, unsigned long sev, void 
 
 	if (!data)
 		return NOTIFY_DONE;
-	rec = hwerr_capture_begin(HWERR_SRC_GHES, hwerr_ghes_sev(sev));
+	rec = hwerr_capture_begin(HWERR_SRC_GHES, hwerr_grade_ghes(sev));
 	if (!rec)
 		return NOTIFY_DONE;
 	rec->u.cper.ghes_severity = sev;
@@ -262,7 +332,7 @@ static int hwerr_ghes_vendor(struct notifier_block *nb, unsigned long sev, void 
 
 	if (!gdata)
 		return NOTIFY_DONE;
-	rec = hwerr_capture_begin(HWERR_SRC_GHES, hwerr_ghes_sev(sev));
+	rec = hwerr_capture_begin(HWERR_SRC_GHES, hwerr_grade_ghes(sev));
 	if (!rec)
 		return NOTIFY_DONE;
 	rec->u.cper.ghes_severity = sev;
@@ -280,7 +350,30 @@ static struct notifier_block hwerr_ghes_vendor_nb = {
 	.notifier_call = hwerr_ghes_vendor,
 };
 
+static int hwerr_ghes_hook(void)
+{
+	int ret = ghes_register_vendor_record_notifier(&hwerr_ghes_vendor_nb);
+
+	if (ret)
+		return ret;
+	ghes_register_report_chain(&hwerr_ghes_report_nb);
+	return 0;
+}
+
+/* The atomic chain's unregister waits for RCU readers: no report callback runs after. */
+static void hwerr_ghes_unhook(void)
+{
+	ghes_unregister_report_chain(&hwerr_ghes_report_nb);
+	ghes_unregister_vendor_record_notifier(&hwerr_ghes_vendor_nb);
+}
+#else
+static int hwerr_ghes_hook(void) { return 0; }
+static void hwerr_ghes_unhook(void) { }
+#endif /* CONFIG_ACPI_APEI_GHES */
+
 /* ---- NMI; context: NMI ---- */
+
+#ifdef CONFIG_X86
 
 static int hwerr_nmi(unsigned int type, struct pt_regs *regs)
 {
@@ -306,17 +399,63 @@ static int hwerr_nmi(unsigned int type, struct pt_regs *regs)
 	return NMI_DONE;	/* record only: the kernel decides as it would without us */
 }
 
-/* ---- Tracepoints by name ---- */
+static int hwerr_nmi_hook(void)
+{
+	int ret = register_nmi_handler(NMI_UNKNOWN, hwerr_nmi, 0, "hwerr");
+
+	if (ret || !nmi_serr_iochk)
+		return ret;
+	ret = register_nmi_handler(NMI_SERR, hwerr_nmi, 0, "hwerr");
+	if (ret)
+		goto out_unknown;
+	ret = register_nmi_handler(NMI_IO_CHECK, hwerr_nmi, 0, "hwerr");
+	if (ret)
+		goto out_serr;
+	return 0;
+
+out_serr:
+	unregister_nmi_handler(NMI_SERR, "hwerr");
+out_unknown:
+	unregister_nmi_handler(NMI_UNKNOWN, "hwerr");
+	return ret;
+}
+
+static void hwerr_nmi_unhook(void)
+{
+	if (nmi_serr_iochk) {
+		unregister_nmi_handler(NMI_IO_CHECK, "hwerr");
+		unregister_nmi_handler(NMI_SERR, "hwerr");
+	}
+	unregister_nmi_handler(NMI_UNKNOWN, "hwerr");
+}
+#else
+static int hwerr_nmi_hook(void) { return 0; }
+static void hwerr_nmi_unhook(void) { }
+#endif /* CONFIG_X86 */
+
+/* ---- Tracepoints ---- */
+
+/*
+ * mc_event and arm_event are exported: register_trace_<name>() checks the probe's
+ * prototype. aer_event and memory_failure_event are not exported, so they are found
+ * by name; check_trace_callback_type_<name>() checks their prototypes at build time.
+ */
+static void __maybe_unused hwerr_tp_checks(void)
+{
+	check_trace_callback_type_aer_event(hwerr_probe_aer_event);
+	check_trace_callback_type_memory_failure_event(hwerr_probe_memory_failure_event);
+	check_trace_callback_type_signal_generate(hwerr_probe_signal_generate);
+}
 
 static struct hwerr_tp {
 	const char *name;
 	void *probe;
 	struct tracepoint *tp;
 } hwerr_tps[] = {
-	{ "mc_event", hwerr_probe_mc_event },
 	{ "aer_event", hwerr_probe_aer_event },
+	/* Before memory_failure_event: the note must be there when the outcome comes. */
+	{ "signal_generate", hwerr_probe_signal_generate },
 	{ "memory_failure_event", hwerr_probe_memory_failure_event },
-	{ "arm_event", hwerr_probe_arm_event },
 };
 
 static void hwerr_find_tp(struct tracepoint *tp, void *priv)
@@ -337,7 +476,29 @@ static void hwerr_tps_unregister(void)
 			tracepoint_probe_unregister(hwerr_tps[i].tp, hwerr_tps[i].probe, NULL);
 		hwerr_tps[i].tp = NULL;
 	}
+#ifdef CONFIG_RAS
+	unregister_trace_arm_event(hwerr_probe_arm_event, NULL);
+	unregister_trace_mc_event(hwerr_probe_mc_event, NULL);
+#endif
 	tracepoint_synchronize_unregister();
+}
+
+/* mc_event and arm_event are defined and exported by drivers/ras (CONFIG_RAS). */
+static int hwerr_ras_tps_register(void)
+{
+#ifdef CONFIG_RAS
+	int ret = register_trace_mc_event(hwerr_probe_mc_event, NULL);
+
+	if (ret)
+		return ret;
+	ret = register_trace_arm_event(hwerr_probe_arm_event, NULL);
+	if (ret) {
+		unregister_trace_mc_event(hwerr_probe_mc_event, NULL);
+		tracepoint_synchronize_unregister();
+		return ret;
+	}
+#endif
+	return 0;
 }
 
 /* Context: module init. */
@@ -345,10 +506,13 @@ int hwerr_sources_init(void)
 {
 	int i, ret;
 
+	ret = hwerr_ras_tps_register();
+	if (ret)
+		return ret;
 	for_each_kernel_tracepoint(hwerr_find_tp, NULL);
 	for (i = 0; i < ARRAY_SIZE(hwerr_tps); i++) {
 		if (!hwerr_tps[i].tp) {
-			/* e.g. arm_event: only where the kernel has that source */
+			/* e.g. no memory_failure_event without CONFIG_MEMORY_FAILURE */
 			pr_info("hwerr: no %s tracepoint in this kernel\n", hwerr_tps[i].name);
 			continue;
 		}
@@ -359,29 +523,21 @@ int hwerr_sources_init(void)
 			return ret;
 		}
 	}
-
-	ret = register_nmi_handler(NMI_UNKNOWN, hwerr_nmi, 0, "hwerr");
+	ret = hwerr_nmi_hook();
 	if (ret)
 		goto out_tps;
-	ret = register_nmi_handler(NMI_SERR, hwerr_nmi, 0, "hwerr");
+	ret = hwerr_ghes_hook();
 	if (ret)
-		goto out_unknown;
-	ret = register_nmi_handler(NMI_IO_CHECK, hwerr_nmi, 0, "hwerr");
+		goto out_nmi;
+	ret = hwerr_mce_hook();
 	if (ret)
-		goto out_serr;
-	ret = ghes_register_vendor_record_notifier(&hwerr_ghes_vendor_nb);
-	if (ret)
-		goto out_iochk;
-	ghes_register_report_chain(&hwerr_ghes_report_nb);
-	mce_register_decode_chain(&hwerr_mce_nb);
+		goto out_ghes;
 	return 0;
 
-out_iochk:
-	unregister_nmi_handler(NMI_IO_CHECK, "hwerr");
-out_serr:
-	unregister_nmi_handler(NMI_SERR, "hwerr");
-out_unknown:
-	unregister_nmi_handler(NMI_UNKNOWN, "hwerr");
+out_ghes:
+	hwerr_ghes_unhook();
+out_nmi:
+	hwerr_nmi_unhook();
 out_tps:
 	hwerr_tps_unregister();
 	return ret;
@@ -390,12 +546,8 @@ out_tps:
 /* Context: module exit; each unregister waits for running callbacks. */
 void hwerr_sources_exit(void)
 {
-	mce_unregister_decode_chain(&hwerr_mce_nb);
-	ghes_unregister_report_chain(&hwerr_ghes_report_nb);
-	ghes_unregister_vendor_record_notifier(&hwerr_ghes_vendor_nb);
-	unregister_nmi_handler(NMI_IO_CHECK, "hwerr");
-	unregister_nmi_handler(NMI_SERR, "hwerr");
-	unregister_nmi_handler(NMI_UNKNOWN, "hwerr");
+	hwerr_mce_unhook();
+	hwerr_ghes_unhook();
+	hwerr_nmi_unhook();
 	hwerr_tps_unregister();
-	/* atomic notifier unregister waits for RCU readers: ghes report callbacks are done */
 }

@@ -16,6 +16,11 @@ use kernel::prelude::*;
 #[path = "../include/hasys/hwerr.rs"]
 mod hwerr;
 
+// The record ABI, which hwerr's API (`hwerr::Consumer`) hands records in.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/uapi/linux/hwerr.rs"]
+mod abi;
+
 module! {
     type: KexecHandoffModule,
     name: "kexec_handoff",

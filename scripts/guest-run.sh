@@ -104,6 +104,8 @@ run_demo() {
 		"$HASYS_HACTL" watch --from-oldest --timeout-ms 3000
 		"$HASYS_HACTL" watch --from-oldest --json --source mce --timeout-ms 1000
 		"$HASYS_HACTL" stats
+		echo "# hactl stats --prom (for node_exporter's textfile collector)"
+		"$HASYS_HACTL" stats --prom | grep -E '^hasys_hwerr_(records_captured_total|log_)'
 	fi
 	echo
 	echo "== rmmod hwerr while the others use it (refused)"

@@ -9,6 +9,10 @@
 #
 #   kernel.sh            build (or reuse) the tree; prints its path last
 #   kernel.sh --kdir     print the path the current inputs map to, build nothing
+#
+# HASYS_FLAVOUR=bench selects the benchmark kernel: the same fragments with bench.config
+# (debug.config's build settings) in place of debug.config, so no KASAN, lockdep or
+# kmemleak distorts timings. It has its own key; `make check` never builds it.
 set -euo pipefail
 
 # Everything is in main(), so bash has read the whole file before running any of it.
@@ -17,8 +21,14 @@ main() {
 	# shellcheck source=scripts/env.sh
 	. "$here/env.sh"
 	frag_dir="$here/config"
+	flavour=${HASYS_FLAVOUR:-test}
+	case $flavour in
+	test) extra=debug.config ;;
+	bench) extra=bench.config ;;
+	*) echo "kernel: ERROR: HASYS_FLAVOUR=$flavour: not test or bench" >&2; exit 1 ;;
+	esac
 	fragments=("$frag_dir/base.config" "$frag_dir/virtme.config" "$frag_dir/ha.config"
-	           "$frag_dir/debug.config")
+	           "$frag_dir/$extra")
 	JOBS=${JOBS:-$(($(nproc) + 1))}
 
 	die() { printf 'kernel: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -31,6 +41,8 @@ main() {
 	RECIPE=1
 	key=$( {
 		echo "recipe $RECIPE"
+		# (The test kernel's key predates flavours and stays as it was.)
+		[ "$flavour" = test ] || echo "flavour $flavour"
 		cat "$KSRC/.hasys-debian-version"
 		cat "${fragments[@]}"
 		clang-19 --version | head -n1
@@ -64,7 +76,7 @@ main() {
 	# Kconfig silently drops symbols whose dependencies are unmet: insist on every one that
 	# hasys and its debug setup ask for.
 	dropped=
-	for f in "$frag_dir/ha.config" "$frag_dir/debug.config"; do
+	for f in "$frag_dir/ha.config" "$frag_dir/$extra"; do
 		while IFS= read -r line; do
 			case "$line" in
 			CONFIG_*=n) sym=${line%%=*}

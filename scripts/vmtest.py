@@ -45,6 +45,9 @@ DMESG_BAD = re.compile(
     r"|INFO: \S+ (self-)?detected (expedited )?stalls?\b|detected (expedited )?stalls?, but suppressed"
     r"|rcu_\w+ kthread starved"
     r"|soft lockup - CPU#|hard LOCKUP|blocked for more than \d+ seconds"
+    # A KUnit case that fails when a module is loaded again (load_unload) is judged here:
+    # only the first load's KTAP is parsed as results.
+    r"|: (ASSERTION|EXPECTATION) FAILED at "
 )
 
 # A kselftest program's header in run_kselftest.sh's output: "# selftests: <dir>: <prog>".
@@ -380,9 +383,9 @@ def kvm_works(kdir):
     return ok
 
 
-def boot(kdir, res, mode, timeout, kselftest):
+def boot(kdir, res, mode, timeout, kselftest, moddir=TOP):
     env = {
-        "HASYS_MODDIR": str(TOP),
+        "HASYS_MODDIR": str(moddir),
         "HASYS_KSELFTEST": str(kselftest),
         "HASYS_SELFTEST_FAIL": os.environ.get("HASYS_SELFTEST_FAIL", "0"),
         "HASYS_HACTL": os.environ.get("HASYS_HACTL", ""),
@@ -494,6 +497,8 @@ def main():
     ap.add_argument("--mode", choices=["test", "demo", "bench", "boot"], default="test")
     ap.add_argument("--boots", type=int, default=1, help="--mode boot: how many boots")
     ap.add_argument("--kselftest", type=Path, help="staged kselftests (default: OUT/kselftest)")
+    ap.add_argument("--moddir", type=Path, default=TOP,
+                    help="tree whose modules the guest loads (default: this tree)")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("HASYS_VM_TIMEOUT", 2400)))
     ap.add_argument("--judge-only", action="store_true", help="judge an existing results dir")
     args = ap.parse_args()
@@ -512,7 +517,7 @@ def main():
         if args.mode == "test" and not (kst / "run_kselftest.sh").exists():
             sys.exit(f"vmtest: no staged kselftests in {kst}: run 'make selftests'")
         with vm_lock():
-            boot(args.kdir, res, args.mode, args.timeout, kst)
+            boot(args.kdir, res, args.mode, args.timeout, kst, args.moddir.resolve())
     for mode, out in (("demo", "demo.log"), ("bench", "bench.txt")):
         if args.mode == mode and (res / out).exists():
             print((res / out).read_text(errors="replace"))

@@ -65,34 +65,79 @@ int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
 #define hwerr_report(severity, code, data, msg) \
 	__hwerr_report(KBUILD_MODNAME, severity, code, data, msg)
 
+/* struct hwerr_consumer.flags */
+#define HWERR_CONSUMER_OWN_REPORTS	(1U << 0) /* also deliver this module's own reports */
+#define HWERR_CONSUMER_FROM_OLDEST	(1U << 1) /* start at the oldest logged record */
+
 /**
- * struct hwerr_consumer - a kernel-side observer of every logged record
- * @notify: called once per record, in log order, after the record is in the log.
- *	Runs in process context (hwerr's drain work) with the consumer list's mutex
- *	held: it may sleep briefly, but must not (un)register consumers and must not
- *	wait for other records, as it delays every reader.
- * @node: private to hwerr.
+ * struct hwerr_consumer - an in-kernel reader of the hwerr log
+ * @notify: called once per record, in log order. Context: process, on hwerr's
+ *	consumer workqueue (unbound), one call at a time per consumer, no hwerr lock
+ *	held: it may sleep and take its own locks. A slow notify() delays only this
+ *	consumer: capture and every other reader go on, and when the log wraps past this
+ *	consumer it gets, in order, one HWERR_SRC_LOST record (reason OVERRUN, flag
+ *	SYNTHETIC) with the per-source counts it missed, exactly as a /dev/hwerr reader.
+ *	From inside notify(), hwerr_consumer_register() and _unregister() fail with
+ *	-EDEADLK; hwerr_report() works, and the consumer does not see its own report
+ *	unless @flags has HWERR_CONSUMER_OWN_REPORTS.
+ * @name: the consumer's name: software records whose origin equals it are its own
+ *	reports (hwerr_report() uses KBUILD_MODNAME; so does hwerr_consumer_init()).
+ * @flags: HWERR_CONSUMER_*.
+ * @source_mask: bit (1 << enum hwerr_source) per source wanted; 0 for all.
+ * @severity_mask: bit (1 << enum hwerr_severity) per severity wanted; 0 for all.
+ *	Lost-record notices are always delivered.
+ * @hwerr_private: hwerr's; NULL before registration.
+ *
+ * Records reach a consumer through its own cursor in the log: the first is the next
+ * record logged after registration (or the oldest in the log with
+ * HWERR_CONSUMER_FROM_OLDEST). The work item that calls notify() is queued from the
+ * context that appended the record, so delivery starts at once.
  */
 struct hwerr_consumer {
 	void (*notify)(struct hwerr_consumer *consumer, const struct hwerr_record *rec);
-	struct list_head node;
+	const char *name;
+	u32 flags;
+	u32 source_mask;
+	u32 severity_mask;
+	void *hwerr_private;
 };
 
 /**
- * hwerr_consumer_register - start calling @consumer->notify for new records
- * @consumer: caller-owned; must stay valid until hwerr_consumer_unregister().
+ * hwerr_consumer_register - start delivering records to @consumer
+ * @consumer: caller-owned; must stay valid until hwerr_consumer_unregister() or
+ *	hwerr_consumer_release() returns.
  *
- * Context: process context, may sleep. Return: 0, or -EINVAL if notify is NULL.
+ * Context: process context, may sleep (allocates the consumer's cursor).
+ * Return: 0; -EINVAL if notify or name is NULL or a mask names an unknown source or
+ * severity; -EBUSY if @consumer is already registered; -EDEADLK from inside a
+ * notify(); -ENODEV if hwerr is not capturing; -ENOMEM.
  */
 int hwerr_consumer_register(struct hwerr_consumer *consumer);
 
 /**
- * hwerr_consumer_unregister - stop calling @consumer
+ * hwerr_consumer_unregister - stop delivering records to @consumer
  * @consumer: a registered consumer.
  *
- * No call to @consumer->notify is running or will start once this returns.
- * Context: process context, may sleep; not from inside a notify callback.
+ * Once this returns 0, no notify() of @consumer is running or will start.
+ * Context: process context, may sleep.
+ * Return: 0; -EDEADLK from inside any consumer's notify() (nothing changes);
+ * -ENOENT if @consumer is not registered.
  */
-void hwerr_consumer_unregister(struct hwerr_consumer *consumer);
+int __must_check hwerr_consumer_unregister(struct hwerr_consumer *consumer);
+
+/**
+ * hwerr_consumer_release - hwerr_consumer_unregister() that cannot fail
+ * @consumer: a registered consumer (anything else is ignored).
+ *
+ * For owners that must let go wherever they are (Rust's Drop). Outside a notify()
+ * it is hwerr_consumer_unregister(). Inside @consumer's own notify() it detaches
+ * without waiting: that notify() is the last, and hwerr does not touch @consumer
+ * after it returns. Inside another consumer's notify() it waits for that one's
+ * notify() to return (two consumers releasing each other from their notify()
+ * deadlock, as two work items flushing each other do).
+ *
+ * Context: process context, may sleep.
+ */
+void hwerr_consumer_release(struct hwerr_consumer *consumer);
 
 #endif /* _HASYS_HWERR_H */

@@ -8,12 +8,18 @@
 //! module (hwerr included) pulls this file in with `#[path]`, which gives it the
 //! `extern "C"` declarations and the safe wrappers around them. The declarations are
 //! written by hand from the header, as binder does for its C half; keep them in step.
+//!
+//! The including crate must also include the record ABI as `crate::abi`
+//! (`include/uapi/linux/hwerr.rs`). Not every module uses every wrapper.
+#![allow(dead_code)]
 
-use core::ptr::NonNull;
+use crate::abi::Record;
+use core::{marker::PhantomPinned, ptr::NonNull};
 use kernel::{
     bindings,
-    error::from_err_ptr,
-    prelude::*, //
+    error::{from_err_ptr, to_result},
+    prelude::*,
+    types::Opaque, //
 };
 
 /// The hasys release these modules were built from (the tree's `VERSION` file).
@@ -35,6 +41,174 @@ mod ffi {
 
         /// See `hasys_component_del()` in `include/hasys/hwerr.h`.
         pub(super) fn hasys_component_del(kobj: *mut bindings::kobject);
+
+        /// See `__hwerr_report()` in `include/hasys/hwerr.h`.
+        pub(super) fn __hwerr_report(
+            origin: *const c_char,
+            severity: u8,
+            code: u32,
+            data: *const u64,
+            msg: *const c_char,
+        ) -> c_int;
+
+        /// See `hwerr_consumer_register()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_consumer_register(consumer: *mut super::RawConsumer) -> c_int;
+
+        /// See `hwerr_consumer_release()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_consumer_release(consumer: *mut super::RawConsumer);
+    }
+}
+
+/// This module's name (`KBUILD_MODNAME`), as `hwerr_report()` names the origin.
+fn module_name() -> &'static CStr {
+    // SAFETY: `module!` makes `__LOG_PREFIX` the NUL-terminated module name.
+    unsafe { CStr::from_bytes_with_nul_unchecked(crate::__LOG_PREFIX) }
+}
+
+/// Puts a software-detected error into the `/dev/hwerr` stream (`hwerr_report()`).
+///
+/// `severity` is an `abi::SEV_*`; `msg` is cut to 63 bytes (the record says so).
+/// Fails with `EINVAL` for a bad severity, `ENODEV` when the software source is
+/// disabled or hwerr is not capturing, `ENOSPC` when the record was dropped.
+///
+/// Context: any, including NMI: lock-free outside the log's IRQ-safe spinlock,
+/// allocation-free, never sleeps.
+pub(crate) fn report(severity: u8, code: u32, data: &[u64; 4], msg: &CStr) -> Result {
+    // SAFETY: All pointers are valid for the call; hwerr copies what it keeps.
+    to_result(unsafe {
+        ffi::__hwerr_report(
+            module_name().as_char_ptr(),
+            severity,
+            code,
+            data.as_ptr(),
+            msg.as_char_ptr(),
+        )
+    })
+}
+
+/// `struct hwerr_consumer` (`include/hasys/hwerr.h`).
+#[repr(C)]
+pub(crate) struct RawConsumer {
+    /// `notify`.
+    pub(crate) notify: Option<unsafe extern "C" fn(*mut RawConsumer, *const Record)>,
+    /// `name`.
+    pub(crate) name: *const c_char,
+    /// `flags`: `CONSUMER_*`.
+    pub(crate) flags: u32,
+    /// `source_mask`.
+    pub(crate) source_mask: u32,
+    /// `severity_mask`.
+    pub(crate) severity_mask: u32,
+    /// `hwerr_private`.
+    pub(crate) hwerr_private: *mut c_void,
+}
+
+/// `HWERR_CONSUMER_OWN_REPORTS`: also deliver this module's own reports.
+pub(crate) const CONSUMER_OWN_REPORTS: u32 = 1 << 0;
+/// `HWERR_CONSUMER_FROM_OLDEST`: start at the oldest record in the log.
+pub(crate) const CONSUMER_FROM_OLDEST: u32 = 1 << 1;
+
+/// What an in-kernel consumer does with each record.
+///
+/// `notify` runs in process context on hwerr's consumer workqueue, one call at a time,
+/// with no hwerr lock held: it may sleep. See `struct hwerr_consumer` for what it is
+/// guaranteed (order, in-band overrun notices) and may not do (register or drop a
+/// registration of another consumer: `EDEADLK`).
+pub(crate) trait Consumer: Send + Sync {
+    /// Called once per record, in log order.
+    fn notify(&self, rec: &Record);
+}
+
+/// Which records a consumer wants and where it starts.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ConsumerOptions {
+    /// `CONSUMER_*` flags.
+    pub(crate) flags: u32,
+    /// Bit `1 << SRC_*` per source wanted; 0 for all.
+    pub(crate) source_mask: u32,
+    /// Bit `1 << SEV_*` per severity wanted; 0 for all.
+    pub(crate) severity_mask: u32,
+}
+
+/// A registered consumer: `T::notify` is called for every new record until this is
+/// dropped.
+///
+/// # Invariants
+///
+/// `raw` was registered with `hwerr_consumer_register()` when `Self` was initialised
+/// and is released in `drop`; its `notify` is [`Self::trampoline`].
+#[pin_data(PinnedDrop)]
+pub(crate) struct ConsumerRegistration<T: Consumer> {
+    data: T,
+    #[pin]
+    raw: Opaque<RawConsumer>,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+// SAFETY: hwerr may call `notify` from any thread; `T: Send + Sync`.
+unsafe impl<T: Consumer> Send for ConsumerRegistration<T> {}
+// SAFETY: `&Self` only gives out `&T`, and `T: Sync`.
+unsafe impl<T: Consumer> Sync for ConsumerRegistration<T> {}
+
+impl<T: Consumer> ConsumerRegistration<T> {
+    /// Registers a consumer that hands every record to `data`.
+    ///
+    /// Fails with `EINVAL` for a mask naming an unknown source or severity, `EDEADLK`
+    /// inside a `notify()`, `ENODEV` if hwerr is not capturing, and `ENOMEM`.
+    ///
+    /// Context: process context, may sleep.
+    pub(crate) fn new(data: T, opts: ConsumerOptions) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            data,
+            raw <- Opaque::try_ffi_init(move |slot: *mut RawConsumer| {
+                // SAFETY: `slot` is valid for writes and pinned; `drop` releases the
+                // registration before the memory goes away.
+                unsafe {
+                    slot.write(RawConsumer {
+                        notify: Some(Self::trampoline),
+                        name: module_name().as_char_ptr(),
+                        flags: opts.flags,
+                        source_mask: opts.source_mask,
+                        severity_mask: opts.severity_mask,
+                        hwerr_private: core::ptr::null_mut(),
+                    })
+                };
+                // SAFETY: `slot` is an initialised consumer. `data` is initialised
+                // before this field (declaration order), so `notify` may run at once.
+                // INVARIANT: registered on success.
+                to_result(unsafe { ffi::hwerr_consumer_register(slot) })
+            }),
+            _pin: PhantomPinned,
+        }? Error)
+    }
+
+    /// The consumer's data.
+    pub(crate) fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// `notify` of the C consumer.
+    ///
+    /// # Safety
+    ///
+    /// `raw` is the `raw` field of a live, registered `Self`, `rec` a valid record.
+    unsafe extern "C" fn trampoline(raw: *mut RawConsumer, rec: *const Record) {
+        // SAFETY: `Opaque<RawConsumer>` is `repr(transparent)`, so `raw` is the address
+        // of the `raw` field of a live `Self` (safety requirements).
+        let this = unsafe { &*kernel::container_of!(raw.cast::<Opaque<RawConsumer>>(), Self, raw) };
+        // SAFETY: hwerr passes a record valid for the duration of the call.
+        this.data.notify(unsafe { &*rec });
+    }
+}
+
+#[pinned_drop]
+impl<T: Consumer> PinnedDrop for ConsumerRegistration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant `raw` is registered. `release` cannot fail:
+        // once it returns, hwerr neither runs nor will run `notify`, and does not
+        // touch `raw` (even when this runs inside its own `notify`).
+        unsafe { ffi::hwerr_consumer_release(self.raw.get()) };
     }
 }
 
@@ -56,25 +230,22 @@ impl Component {
     ///
     /// Context: process context, may sleep.
     pub(crate) fn new(name: &CStr) -> Result<Self> {
-        // No extra groups.
-        Self::with_groups(name, core::ptr::null_mut())
+        Self::create(name, core::ptr::null_mut())
     }
 
     /// Like [`Component::new`], with extra attribute groups.
     ///
-    /// `groups` is null or a NULL-terminated array of groups that are `'static` in the
-    /// calling module (the directory, and so every callback, is gone after `drop`).
-    ///
     /// Context: process context, may sleep.
-    #[allow(dead_code)] // Only modules with their own attributes use this.
-    pub(crate) fn with_groups(
-        name: &CStr,
-        groups: *mut *const bindings::attribute_group,
-    ) -> Result<Self> {
+    pub(crate) fn with_groups(name: &CStr, groups: &AttributeGroups) -> Result<Self> {
+        Self::create(name, groups.0)
+    }
+
+    /// `groups` is null or comes from an [`AttributeGroups`].
+    fn create(name: &CStr, groups: *mut *const bindings::attribute_group) -> Result<Self> {
         // SAFETY: `name` is a NUL-terminated string, which `kobject_add()` copies.
         // `VERSION` is a `'static` string of this module, and the directory is removed
-        // in `Drop`, before this module's memory can go away. `groups` is null or
-        // static, as documented above.
+        // in `Drop`, before this module's memory can go away. `groups` is null or, by
+        // the invariant of `AttributeGroups`, a static NULL-terminated array.
         let kobj =
             unsafe { ffi::hasys_component_add(name.as_char_ptr(), VERSION.as_char_ptr(), groups) };
         let kobj = from_err_ptr(kobj)?;
@@ -90,6 +261,36 @@ impl Drop for Component {
         unsafe { ffi::hasys_component_del(self.0.as_ptr()) };
     }
 }
+
+/// A NULL-terminated array of sysfs attribute groups (C `struct attribute_group *[]`)
+/// for [`Component::with_groups`].
+///
+/// # Invariants
+///
+/// The pointer is to a NULL-terminated array of valid attribute groups with static
+/// storage in this module, never written after initialisation; their callbacks are
+/// sound for as long as the directory exists.
+pub(crate) struct AttributeGroups(*mut *const bindings::attribute_group);
+
+impl AttributeGroups {
+    /// Wraps a C array of attribute groups.
+    ///
+    /// # Safety
+    ///
+    /// `groups` points to a NULL-terminated array of valid `struct attribute_group`
+    /// pointers with static storage in the calling module, never written afterwards,
+    /// whose `show`/`store` callbacks are sound to call from sysfs at any time while the
+    /// directory exists.
+    pub(crate) const unsafe fn from_raw(groups: *mut *const bindings::attribute_group) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self(groups)
+    }
+}
+
+// SAFETY: The array is static and never written, so it may be shared between threads.
+unsafe impl Sync for AttributeGroups {}
+// SAFETY: As above.
+unsafe impl Send for AttributeGroups {}
 
 // SAFETY: A sysfs directory may be created and removed from any thread; `Component`
 // holds no thread-affine state.

@@ -91,15 +91,19 @@ struct inject_result {
 	int cpu;
 };
 
-/* Reports @n software records of @sev from one CPU (see percpu_capture.c). */
-static inline int hwerr_inject(unsigned int n, unsigned int sev, int burst,
-			       struct inject_result *res)
+/*
+ * Reports @n software records of @sev from one CPU (see hwerr/inject.c): on the NMI
+ * path with interrupts off if @burst; all identical (a storm) if @same, else each
+ * distinct.
+ */
+static inline int hwerr_inject_ex(unsigned int n, unsigned int sev, int burst, int same,
+				  struct inject_result *res)
 {
 	char buf[192];
 	int fd, ret;
 	ssize_t len;
 
-	snprintf(buf, sizeof(buf), "%u %u %d", n, sev, burst);
+	snprintf(buf, sizeof(buf), "%u %u %d %d", n, sev, burst, same);
 	ret = write_str(HWERR_INJECT, buf);
 	if (ret || !res)
 		return ret;
@@ -116,6 +120,33 @@ static inline int hwerr_inject(unsigned int n, unsigned int sev, int burst,
 		   &res->ns, &res->cpu) != 6)
 		return -EIO;
 	return 0;
+}
+
+static inline int hwerr_inject(unsigned int n, unsigned int sev, int burst,
+			       struct inject_result *res)
+{
+	return hwerr_inject_ex(n, sev, burst, 0, res);
+}
+
+#define HWERR_STORM HWERR_SYSFS "/storm/"
+
+/* Sets the storm coalescing parameters (window_ms 0 turns coalescing off). */
+static inline int hwerr_storm_set(unsigned int window_ms, unsigned int burst,
+				  unsigned int rate)
+{
+	char v[3][16];
+
+	snprintf(v[0], sizeof(v[0]), "%u", window_ms);
+	snprintf(v[1], sizeof(v[1]), "%u", burst);
+	snprintf(v[2], sizeof(v[2]), "%u", rate);
+	return write_str(HWERR_STORM "burst", v[1]) ?: write_str(HWERR_STORM "rate", v[2]) ?:
+	       write_str(HWERR_STORM "window_ms", v[0]);
+}
+
+/* hwerr's defaults (module parameters storm_window_ms, storm_burst, storm_rate). */
+static inline int hwerr_storm_defaults(void)
+{
+	return hwerr_storm_set(1000, 2, 1000);
 }
 
 static inline int hwerr_open_at(int flags, __u32 whence)

@@ -106,12 +106,17 @@ FIXTURE_SETUP(src)
 {
 	ASSERT_EQ(0, hwerr_load());
 	self->fd = -1;
+	/* Repeated injections stand for themselves unless a test turns coalescing on. */
+	ASSERT_EQ(0, hwerr_storm_set(0, 2, 0));
 }
 
 FIXTURE_TEARDOWN(src)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+	/* Whatever a test did, leave every source on and the storm defaults. */
+	write_str(HWERR_SYSFS "/mce/enabled", "1");
+	hwerr_storm_defaults();
 }
 
 TEST_F(src, mce_corrected)
@@ -132,6 +137,48 @@ TEST_F(src, mce_corrected)
 	EXPECT_EQ(0, recs[0].u.mce.extcpu);
 	EXPECT_FALSE(recs[0].hdr.flags & HWERR_F_ACTION_REQUIRED);
 	EXPECT_LT(0, read_num(HWERR_SYSFS "/mce/captured"));
+}
+
+/* Whether the CPU is AMD (or Hygon): their MCA reads some status bits differently. */
+static int cpu_is_amd(void)
+{
+	char line[256];
+	int amd = 0;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "vendor_id", 9)) {
+			amd = strstr(line, "AuthenticAMD") || strstr(line, "HygonGenuine");
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return amd;
+}
+
+TEST_F(src, mce_corrected_dram_error_absorbed_by_the_cec_is_flagged)
+{
+	/*
+	 * A corrected DRAM error with a usable address, which the kernel's CEC
+	 * (RAS_CEC) counts per page: on AMD without SMCA, bank 4 with extended error
+	 * code 8 (northbridge DRAM ECC); on Intel, a memory-controller MCACOD with a
+	 * physical address in MISC.
+	 */
+	int amd = cpu_is_amd();
+	unsigned long long status = MCI_STATUS_VAL | MCI_STATUS_EN | MCI_STATUS_ADDRV |
+				    (amd ? (8ULL << 16) | 0x011b : MCI_STATUS_MISCV | 0x9f);
+	unsigned long long misc = amd ? 0 : (2 << 6) | 12;
+
+	if (access(MCE_INJ "bank", W_OK))
+		SKIP(return, "no mce-inject (CONFIG_X86_MCE_INJECT)");
+	self->fd = open_source(HWERR_SRC_MCE);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, mce_inject(status, 0x7654000, misc, amd ? 4 : 1));
+	ASSERT_EQ(1, wait_records(self->fd, 1, 10000));
+	EXPECT_EQ(HWERR_SEV_CORRECTED, recs[0].hdr.severity);
+	EXPECT_EQ(HWERR_F_CEC_ABSORBED, recs[0].hdr.flags & HWERR_F_CEC_ABSORBED)
+		TH_LOG("vendor %s, status %#llx", amd ? "AMD" : "Intel", status);
 }
 
 TEST_F(src, mce_uncorrected_recoverable_in_user_page)
@@ -187,16 +234,72 @@ TEST_F(src, source_can_be_disabled)
 
 	if (access(MCE_INJ "bank", W_OK))
 		SKIP(return, "no mce-inject (CONFIG_X86_MCE_INJECT)");
+	long long ignored0 = read_num(HWERR_SYSFS "/mce/ignored");
+	int i, n, sw = open_source(HWERR_SRC_SOFTWARE), off = -1, on = -1;
+
+	ASSERT_LE(0, sw);
 	self->fd = open_source(HWERR_SRC_MCE);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, write_str(HWERR_SYSFS "/mce/enabled", "0"));
 	EXPECT_EQ(0, read_num(HWERR_SYSFS "/mce/enabled"));
 	EXPECT_EQ(0, mce_inject(status, 0, 0, 1));
 	EXPECT_EQ(0, wait_records(self->fd, 1, 1000));
+	/* Not logged, but counted. */
+	EXPECT_EQ(ignored0 + 1, read_num(HWERR_SYSFS "/mce/ignored"));
 	ASSERT_EQ(0, write_str(HWERR_SYSFS "/mce/enabled", "1"));
 	EXPECT_EQ(0, mce_inject(status, 0, 0, 1));
 	EXPECT_EQ(1, wait_records(self->fd, 1, 10000));
 	EXPECT_EQ(-EINVAL, write_str(HWERR_SYSFS "/mce/enabled", "maybe"));
+	/* Both changes left a trace in the log: hwerr's own software records. */
+	n = wait_records(sw, 2, 5000);
+	close(sw);
+	for (i = 0; i < n; i++) {
+		struct hwerr_record *r = &recs[i];
+
+		if (strcmp(r->u.sw.origin, "hwerr") || r->u.sw.data[0] != HWERR_SRC_MCE)
+			continue;
+		if (r->u.sw.code == HWERR_CODE_SOURCE_DISABLED)
+			off = i;
+		else if (r->u.sw.code == HWERR_CODE_SOURCE_ENABLED && off >= 0)
+			on = i;
+	}
+	ASSERT_LE(0, off);
+	ASSERT_LT(off, on);
+	EXPECT_EQ(ignored0, (long long)recs[off].u.sw.data[1]);
+	EXPECT_EQ(ignored0 + 1, (long long)recs[on].u.sw.data[1]);
+}
+
+TEST_F(src, mce_storm_is_coalesced_exactly)
+{
+	unsigned long long status = MCI_STATUS_VAL | MCI_STATUS_EN | MCI_STATUS_ADDRV | 0x9e;
+	unsigned long long sum = 0;
+	int i;
+
+	if (access(MCE_INJ "bank", W_OK))
+		SKIP(return, "no mce-inject (CONFIG_X86_MCE_INJECT)");
+	self->fd = open_source(HWERR_SRC_MCE);
+	ASSERT_LE(0, self->fd);
+	/* A long window: the parameter change below logs the pending summary. */
+	ASSERT_EQ(0, hwerr_storm_set(60000, 2, 0));
+	for (i = 0; i < 30; i++)
+		ASSERT_EQ(0, mce_inject(status, 0x5000, 0, 4));
+	/* The first two are logged as they come; the rest wait in a summary. */
+	ASSERT_EQ(2, wait_records(self->fd, 2, 10000));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(status, recs[i].u.mce.status);
+		EXPECT_EQ(0, recs[i].hdr.flags & HWERR_F_COALESCED);
+		sum += recs[i].hdr.count;
+	}
+	EXPECT_EQ(0, wait_records(self->fd, 1, 500));
+	ASSERT_EQ(0, hwerr_storm_set(0, 2, 0));
+	ASSERT_EQ(1, wait_records(self->fd, 1, 10000));
+	EXPECT_EQ(status, recs[0].u.mce.status);
+	EXPECT_EQ(0x5000, recs[0].u.mce.addr);
+	EXPECT_EQ(HWERR_F_COALESCED, recs[0].hdr.flags & HWERR_F_COALESCED);
+	EXPECT_EQ(28, recs[0].hdr.count);
+	EXPECT_LE(recs[0].hdr.boottime_ns, recs[0].hdr.last_boottime_ns);
+	sum += recs[0].hdr.count;
+	EXPECT_EQ(30, sum);
 }
 
 TEST_F(src, memory_failure_madv_hwpoison)
@@ -236,8 +339,11 @@ TEST_F(src, memory_failure_madv_hwpoison)
 	/* MF_DELAYED (2) or MF_RECOVERED (3): the page was isolated. */
 	EXPECT_LE(2, recs[0].u.mf.result);
 	EXPECT_EQ(HWERR_SEV_RECOVERABLE, recs[0].hdr.severity);
+	/* The process the kernel signalled for the page, not whoever ran the handler. */
 	EXPECT_TRUE(recs[0].hdr.flags & HWERR_F_TASK);
 	EXPECT_EQ(pid, recs[0].u.mf.pid);
+	EXPECT_EQ(1, recs[0].u.mf.tasks);
+	EXPECT_STREQ("sources", recs[0].u.mf.comm);
 }
 
 #define EDAC_INJ "/sys/kernel/debug/hasys_edac_testmc/inject"

@@ -35,17 +35,22 @@ FIXTURE(modules) {
 	int n;
 };
 
-static int load(const char *path)
+static int load_with(const char *path, const char *params)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret, err;
 
 	if (fd < 0)
 		return -errno;
-	ret = syscall(__NR_finit_module, fd, "", 0);
+	ret = syscall(__NR_finit_module, fd, params, 0);
 	err = errno;
 	close(fd);
 	return ret ? -err : 0;
+}
+
+static int load(const char *path)
+{
+	return load_with(path, "");
 }
 
 static int unload(const char *name)
@@ -171,6 +176,24 @@ TEST_F(modules, hwerr_busy_under_dependents)
 	EXPECT_EQ(-EWOULDBLOCK, unload(self->name[0]));
 	EXPECT_EQ(0, access("/sys/kernel/ha/hwerr", F_OK));
 	ASSERT_EQ(0, unload(self->name[1]));
+	ASSERT_EQ(0, unload(self->name[0]));
+}
+
+TEST_F_TIMEOUT(modules, bad_parameters_are_einval, 600)
+{
+	static const char *const bad[] = {
+		"capture_slots=0", "capture_slots=65", "log_records=15", "log_records=1048577",
+	};
+	char buf[32];
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, load_with(self->path[0], bad[i])) TH_LOG("%s", bad[i]);
+		EXPECT_STREQ("", mod_state(self->name[0], buf, sizeof(buf)));
+	}
+	/* The bounds themselves load. */
+	ASSERT_EQ(0, load_with(self->path[0], "capture_slots=64 log_records=16"));
+	ASSERT_EQ(0, unload(self->name[0]));
+	ASSERT_EQ(0, load_with(self->path[0], "capture_slots=1"));
 	ASSERT_EQ(0, unload(self->name[0]));
 }
 

@@ -57,8 +57,14 @@ enum hwerr_severity {
 #define HWERR_F_ACTION_REQUIRED	(1U << 0) /* recoverable, action required (SRAR) */
 #define HWERR_F_CEC_ABSORBED	(1U << 1) /* MCE counted by the kernel's CEC (RAS_CEC) */
 #define HWERR_F_SYNTHETIC	(1U << 2) /* made for this reader (overrun), not in the log */
-#define HWERR_F_TASK		(1U << 3) /* memory_failure: pid/comm are set */
+#define HWERR_F_TASK		(1U << 3) /* memory_failure: pid/tasks/comm are set */
 #define HWERR_F_TRUNCATED	(1U << 4) /* a string or byte field was cut to fit */
+#define HWERR_F_COALESCED	(1U << 5) /* a storm summary: count identical errors, the
+					   * first at boottime_ns, the last at
+					   * last_boottime_ns (see hwerr.rst) */
+#define HWERR_F_MIXED		(1U << 6) /* with COALESCED: count errors of this source
+					   * beyond its rate bound; their fields differ,
+					   * the record shows the first one's */
 
 struct hwerr_header {
 	__u16 size;		/* of the whole record: HWERR_RECORD_SIZE */
@@ -72,7 +78,7 @@ struct hwerr_header {
 	__u64 seq;		/* log sequence number: consecutive, from 1 */
 	__u64 boottime_ns;	/* CLOCK_BOOTTIME at capture */
 	__u64 realtime_ns;	/* CLOCK_REALTIME at capture */
-	__u64 reserved1;
+	__u64 last_boottime_ns;	/* HWERR_F_COALESCED: CLOCK_BOOTTIME of the last; else 0 */
 };
 
 /* HWERR_SRC_MCE: the bank registers of struct mce. */
@@ -207,12 +213,19 @@ struct hwerr_memory_failure {
 	__u64 pfn;
 	__u32 page_type;	/* enum mf_action_page_type */
 	__u32 result;		/* enum mf_result: 0 ignored, 1 failed, 2 delayed, 3 recovered */
-	__s32 pid;		/* with HWERR_F_TASK: the task memory_failure() ran for */
-	__u32 reserved;
-	char comm[16];
+	__s32 pid;		/* with HWERR_F_TASK: the first process the kernel
+				 * signalled for this page (SIGBUS); never a kthread */
+	__u32 tasks;		/* with HWERR_F_TASK: processes signalled */
+	char comm[16];		/* with HWERR_F_TASK: the first one's name */
 };
 
-/* HWERR_SRC_SOFTWARE: reported by a kernel module through hwerr_report(). */
+/*
+ * HWERR_SRC_SOFTWARE: reported by a kernel module through hwerr_report(). Codes of
+ * records whose origin is "hwerr" (hwerr's own notices, severity INFO):
+ */
+#define HWERR_CODE_SOURCE_ENABLED	1 /* data[0] source, data[1] captures it ignored */
+#define HWERR_CODE_SOURCE_DISABLED	2 /* data[0] source, data[1] captures it ignored */
+
 struct hwerr_software {
 	__u32 code;		/* reporter-defined */
 	__u32 reserved;
@@ -252,7 +265,8 @@ struct hwerr_record {
 
 /* HWERR_IOC_GET_STATS */
 struct hwerr_source_stats {
-	__u64 captured;		/* records that reached the log */
+	__u64 captured;		/* errors that reached the log (as records or in
+				 * storm summaries) */
 	__u64 dropped;		/* records lost at capture (storage full) */
 };
 

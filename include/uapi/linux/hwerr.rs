@@ -85,6 +85,10 @@ pub const F_SYNTHETIC: u16 = 1 << 2;
 pub const F_TASK: u16 = 1 << 3;
 /// A string or byte field was cut to fit.
 pub const F_TRUNCATED: u16 = 1 << 4;
+/// `HWERR_F_COALESCED`: a storm summary of `count` identical errors.
+pub const F_COALESCED: u16 = 1 << 5;
+/// `HWERR_F_MIXED`: with `F_COALESCED`, errors beyond the source's rate bound.
+pub const F_MIXED: u16 = 1 << 6;
 
 /// Unknown NMI.
 pub const NMI_UNKNOWN: u32 = 0;
@@ -140,8 +144,8 @@ pub struct Header {
     pub boottime_ns: u64,
     /// `CLOCK_REALTIME` at capture.
     pub realtime_ns: u64,
-    /// Zero.
-    pub reserved1: u64,
+    /// With [`F_COALESCED`]: `CLOCK_BOOTTIME` of the last error; else 0.
+    pub last_boottime_ns: u64,
 }
 
 /// `struct hwerr_record`: the header and the per-source payload bytes.
@@ -383,11 +387,16 @@ pub struct MemoryFailure {
     pub result: u32,
     /// Task pid, with [`F_TASK`].
     pub pid: i32,
-    /// Zero.
-    pub reserved: u32,
+    /// With [`F_TASK`]: processes the kernel signalled for this page.
+    pub tasks: u32,
     /// Task name, with [`F_TASK`].
     pub comm: [u8; 16],
 }
+
+/// `HWERR_CODE_SOURCE_ENABLED`: hwerr's notice that a source was enabled.
+pub const CODE_SOURCE_ENABLED: u32 = 1;
+/// `HWERR_CODE_SOURCE_DISABLED`: hwerr's notice that a source was disabled.
+pub const CODE_SOURCE_DISABLED: u32 = 2;
 
 /// `struct hwerr_software`.
 #[repr(C)]

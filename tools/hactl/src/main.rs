@@ -2,6 +2,7 @@
 
 //! `hactl`: inspect and control hasys from userspace.
 
+mod prom;
 mod status;
 mod watch;
 
@@ -57,8 +58,11 @@ enum Command {
     /// Show the error log's counters, per source.
     Stats {
         /// JSON instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "prom")]
         json: bool,
+        /// The Prometheus text format, for node_exporter's textfile collector.
+        #[arg(long)]
+        prom: bool,
         /// The device node.
         #[arg(long, default_value = watch::DEVICE)]
         device: PathBuf,
@@ -97,8 +101,14 @@ fn main() -> Result<()> {
             };
             watch::watch(&args, &mut std::io::stdout().lock())?;
         }
-        Command::Stats { json, device } => {
-            watch::stats(&device, json, &mut std::io::stdout().lock())?;
+        Command::Stats { json, prom, device } => {
+            let mut out = std::io::stdout().lock();
+            if prom {
+                let st = watch::read_stats(&device)?;
+                prom::write(&st, |s| prom::read_sysfs(&cli.sysfs_root, s), &mut out)?;
+            } else {
+                watch::stats(&device, &cli.sysfs_root, json, &mut out)?;
+            }
         }
     }
     Ok(())

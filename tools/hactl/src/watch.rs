@@ -87,6 +87,12 @@ struct SourceRow {
     source: &'static str,
     captured: u64,
     dropped: u64,
+    /// From sysfs; absent if hwerr has no such file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<u64>,
+    /// From sysfs; absent if hwerr has no such file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coalesced: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -101,7 +107,7 @@ struct StatsOut {
     sources: Vec<SourceRow>,
 }
 
-fn stats_out(st: &Stats) -> StatsOut {
+fn stats_out(st: &Stats, sysfs: impl Fn(&str) -> crate::prom::SourceSysfs) -> StatsOut {
     StatsOut {
         abi_version: st.abi_version,
         record_size: st.record_size,
@@ -117,19 +123,36 @@ fn stats_out(st: &Stats) -> StatsOut {
             // "none" is no source, and lost-record notices are never captured.
             .filter(|(i, _)| *i != usize::from(abi::SRC_NONE) && *i != usize::from(abi::SRC_LOST))
             .map(|(_, x)| x)
-            .map(|(name, s)| SourceRow {
-                source: name,
-                captured: s.captured,
-                dropped: s.dropped,
+            .map(|(name, s)| {
+                let sys = sysfs(name);
+                SourceRow {
+                    source: name,
+                    captured: s.captured,
+                    dropped: s.dropped,
+                    ignored: sys.ignored,
+                    coalesced: sys.coalesced,
+                }
             })
             .collect(),
     }
 }
 
-/// Prints the log's counters and each source's captured/dropped counts.
-pub(crate) fn stats(device: &Path, json: bool, out: &mut impl Write) -> Result<()> {
+/// Reads the counters of `HWERR_IOC_GET_STATS` from `device`.
+pub(crate) fn read_stats(device: &Path) -> Result<Stats> {
     let dev = Device::open(device).with_context(|| format!("cannot open {}", device.display()))?;
-    let s = stats_out(&dev.stats()?);
+    Ok(dev.stats()?)
+}
+
+/// Prints the log's counters and each source's captured/dropped counts.
+pub(crate) fn stats(
+    device: &Path,
+    sysfs_root: &Path,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let s = stats_out(&read_stats(device)?, |name| {
+        crate::prom::read_sysfs(sysfs_root, name)
+    });
     if json {
         serde_json::to_writer_pretty(&mut *out, &s)?;
         writeln!(out)?;
@@ -146,9 +169,22 @@ pub(crate) fn stats(device: &Path, json: bool, out: &mut impl Write) -> Result<(
         s.abi_version,
         s.record_size
     )?;
-    writeln!(out, "{:<16} {:>12} {:>12}", "SOURCE", "CAPTURED", "DROPPED")?;
+    writeln!(
+        out,
+        "{:<16} {:>12} {:>12} {:>12} {:>12}",
+        "SOURCE", "CAPTURED", "DROPPED", "IGNORED", "COALESCED"
+    )?;
+    let opt = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
     for r in &s.sources {
-        writeln!(out, "{:<16} {:>12} {:>12}", r.source, r.captured, r.dropped)?;
+        writeln!(
+            out,
+            "{:<16} {:>12} {:>12} {:>12} {:>12}",
+            r.source,
+            r.captured,
+            r.dropped,
+            opt(r.ignored),
+            opt(r.coalesced)
+        )?;
     }
     Ok(())
 }
@@ -173,7 +209,7 @@ mod tests {
         let mut st = Stats::default();
         st.source[1].captured = 7;
         st.source[1].dropped = 2;
-        let s = stats_out(&st);
+        let s = stats_out(&st, |_| crate::prom::SourceSysfs::default());
         assert_eq!(s.sources.len(), abi::SOURCE_NAMES.len() - 2);
         assert!(s
             .sources

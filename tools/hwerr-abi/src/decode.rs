@@ -26,6 +26,9 @@ pub struct Event {
     pub boottime_ns: u64,
     /// `CLOCK_REALTIME` at capture, ns.
     pub realtime_ns: u64,
+    /// A storm summary (`coalesced` flag): `CLOCK_BOOTTIME` of the last error, ns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_boottime_ns: Option<u64>,
     /// The per-source fields.
     pub detail: Detail,
 }
@@ -105,10 +108,12 @@ pub enum Detail {
         page_type: u32,
         /// 0 ignored, 1 failed, 2 delayed, 3 recovered.
         result: u32,
-        /// Task, if known.
+        /// The first process the kernel signalled for the page, if any.
         pid: Option<i32>,
-        /// Task name, if known.
+        /// Its name.
         comm: Option<String>,
+        /// Processes signalled.
+        tasks: Option<u32>,
     },
     /// Reported by a kernel module.
     Software {
@@ -164,12 +169,14 @@ fn guid(b: &[u8; 16]) -> String {
     )
 }
 
-const FLAG_NAMES: [(u16, &str); 5] = [
+const FLAG_NAMES: [(u16, &str); 7] = [
     (abi::F_ACTION_REQUIRED, "action_required"),
     (abi::F_CEC_ABSORBED, "cec_absorbed"),
     (abi::F_SYNTHETIC, "synthetic"),
     (abi::F_TASK, "task"),
     (abi::F_TRUNCATED, "truncated"),
+    (abi::F_COALESCED, "coalesced"),
+    (abi::F_MIXED, "mixed"),
 ];
 
 /// Decodes one record.
@@ -222,6 +229,7 @@ pub fn decode(rec: &Record) -> Event {
                 result: m.result,
                 pid: task.then_some(m.pid),
                 comm: task.then(|| cstr(&m.comm)),
+                tasks: task.then_some(m.tasks),
             }
         }),
         abi::SRC_SOFTWARE => payload::<abi::Software>(rec).map(|s| Detail::Software {
@@ -261,6 +269,7 @@ pub fn decode(rec: &Record) -> Event {
         count: h.count,
         boottime_ns: h.boottime_ns,
         realtime_ns: h.realtime_ns,
+        last_boottime_ns: (h.flags & abi::F_COALESCED != 0).then_some(h.last_boottime_ns),
         detail: detail.unwrap_or(Detail::Unknown),
     }
 }
@@ -279,6 +288,14 @@ impl fmt::Display for Event {
         )?;
         if self.count > 1 {
             write!(f, " x{}", self.count)?;
+        }
+        if let Some(last) = self.last_boottime_ns {
+            write!(
+                f,
+                " until {}.{:06}",
+                last / 1_000_000_000,
+                last % 1_000_000_000 / 1000
+            )?;
         }
         for flag in &self.flags {
             write!(f, " +{flag}")?;
@@ -331,11 +348,15 @@ impl fmt::Display for Event {
                 result,
                 pid,
                 comm,
+                tasks,
                 ..
             } => {
                 write!(f, ": pfn {pfn:#x} result {result}")?;
                 if let (Some(pid), Some(comm)) = (pid, comm) {
                     write!(f, " task {comm}[{pid}]")?;
+                }
+                if let Some(n) = tasks.filter(|n| *n > 1) {
+                    write!(f, " (+{} more)", n - 1)?;
                 }
                 Ok(())
             }

@@ -44,7 +44,7 @@ fn layouts() -> Vec<Layout> {
             "size" => size, "version" => version, "source" => source,
             "severity" => severity, "reserved0" => reserved0, "flags" => flags,
             "cpu" => cpu, "count" => count, "seq" => seq, "boottime_ns" => boottime_ns,
-            "realtime_ns" => realtime_ns, "reserved1" => reserved1,
+            "realtime_ns" => realtime_ns, "last_boottime_ns" => last_boottime_ns,
         }),
         layout!("hwerr_record", Record, { "hdr" => hdr, "u" => payload }),
         layout!("hwerr_mce", Mce, {
@@ -97,7 +97,7 @@ fn layouts() -> Vec<Layout> {
         }),
         layout!("hwerr_memory_failure", MemoryFailure, {
             "pfn" => pfn, "page_type" => page_type, "result" => result, "pid" => pid,
-            "reserved" => reserved, "comm" => comm,
+            "tasks" => tasks, "comm" => comm,
         }),
         layout!("hwerr_software", Software, {
             "code" => code, "reserved" => reserved, "data" => data, "origin" => origin,
@@ -229,6 +229,8 @@ fn constants_agree_with_the_c_header() {
         ("HWERR_F_SYNTHETIC", u64::from(F_SYNTHETIC)),
         ("HWERR_F_TASK", u64::from(F_TASK)),
         ("HWERR_F_TRUNCATED", u64::from(F_TRUNCATED)),
+        ("HWERR_F_COALESCED", u64::from(F_COALESCED)),
+        ("HWERR_F_MIXED", u64::from(F_MIXED)),
         ("HWERR_NMI_UNKNOWN", u64::from(NMI_UNKNOWN)),
         ("HWERR_NMI_SERR", u64::from(NMI_SERR)),
         ("HWERR_NMI_IO_CHECK", u64::from(NMI_IO_CHECK)),
@@ -236,6 +238,11 @@ fn constants_agree_with_the_c_header() {
         ("HWERR_CPER_SEC_MEM", u64::from(CPER_SEC_MEM)),
         ("HWERR_CPER_SEC_PCIE", u64::from(CPER_SEC_PCIE)),
         ("HWERR_CPER_SEC_PROC", u64::from(CPER_SEC_PROC)),
+        ("HWERR_CODE_SOURCE_ENABLED", u64::from(CODE_SOURCE_ENABLED)),
+        (
+            "HWERR_CODE_SOURCE_DISABLED",
+            u64::from(CODE_SOURCE_DISABLED),
+        ),
         ("HWERR_LOST_CAPTURE", u64::from(LOST_CAPTURE)),
         ("HWERR_LOST_OVERRUN", u64::from(LOST_OVERRUN)),
         ("HWERR_SEEK_OLDEST", u64::from(SEEK_OLDEST)),

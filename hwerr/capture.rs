@@ -2,33 +2,527 @@
 
 // Copyright (C) 2026 The hasys authors.
 
-//! The Rust side of capture: starting and stopping the C half (`percpu_capture.c`,
-//! `sources.c`) and the two calls it makes into Rust.
+//! Capture: from any context (NMI and #MC included) into the log.
+//!
+//! A capture takes a preallocated slot from this CPU's pool by atomically setting its
+//! bit in the pool's `busy` word (a nested NMI on the same CPU simply takes another
+//! slot) and fills it. At commit:
+//!
+//! - outside NMI, the record goes straight into the log ([`Log::append`], an IRQ-safe
+//!   spinlock), which wakes readers and consumers at once, and the slot is free again
+//!   before [`hwerr_capture_commit`] returns: no work item or irq_work stands between
+//!   a hardware error and an agent's `poll()`;
+//! - in NMI (and #MC), where no lock may be taken, the slot goes on a lock-free llist
+//!   and an irq_work appends the batch right after the NMI returns, with one wake-up.
+//!   It is a plain irq_work, not `IRQ_WORK_HARD_IRQ`: the log's lock and the wait
+//!   queue's are `spinlock_t`, which a hard irq_work may not take (lockdep: "Invalid
+//!   wait context"); on !PREEMPT_RT a plain irq_work runs in hard-IRQ context all the
+//!   same.
+//!
+//! When a CPU's slots are all in flight (NMIs nested deeper than `capture_slots`, or an
+//! NMI storm faster than the irq_work) the record is dropped and counted; the next
+//! append logs one `SRC_LOST` record with the per-source counts, so a reader learns
+//! what it missed in-band and in order. For an enabled source, `captured + dropped` is
+//! every capture; a disabled source counts what it `ignored`.
+//!
+//! Everything here that runs at capture time is allocation-free and panic-free (no
+//! indexing that can fail, wrapping counters): it runs in NMI. The per-CPU memory,
+//! preemption, `in_nmi()`, the llist and the irq_work are C macros or inlines, so
+//! `percpu_capture.c` wraps them (and keeps the sysfs tables and the exports).
 
-use crate::abi::{self, Record, Stats, SRC_SLOTS};
-use crate::log::Log;
-use kernel::{prelude::*, sync::Arc};
+use crate::abi::{self, Record, Software, Stats, SRC_SLOTS};
+use crate::log::{Appended, Log};
+use core::ptr;
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        Arc,
+    },
+};
+use zerocopy::FromBytes;
 
 mod ffi {
     use kernel::{bindings, prelude::*};
 
     extern "C" {
-        pub(super) fn hwerr_capture_init(log: *const c_void) -> c_int;
-        pub(super) fn hwerr_capture_exit();
-        pub(super) fn hwerr_capture_stats(captured: *mut u64, dropped: *mut u64);
+        // percpu_capture.c: the C-only pieces of capture.
+        pub(super) fn hwerr_capture_slots() -> c_uint;
+        pub(super) fn hwerr_pcpu_alloc(size: usize, align: usize) -> *mut c_void;
+        pub(super) fn hwerr_pcpu_free(pcpu: *mut c_void);
+        pub(super) fn hwerr_pcpu_this(pcpu: *mut c_void) -> *mut c_void;
+        pub(super) fn hwerr_pcpu_cpu(pcpu: *mut c_void, cpu: c_uint) -> *mut c_void;
+        pub(super) fn hwerr_preempt_off();
+        pub(super) fn hwerr_preempt_on();
+        pub(super) fn hwerr_in_nmi() -> bool;
+        pub(super) fn hwerr_pending_push(node: *mut bindings::llist_node);
+        pub(super) fn hwerr_pending_take() -> *mut bindings::llist_node;
+        pub(super) fn hwerr_kick();
+        pub(super) fn hwerr_kick_sync();
+        pub(super) fn hwerr_storm_arm(delay_ns: u64);
+        pub(super) fn hwerr_storm_cancel_sync();
         pub(super) fn hwerr_sources_init() -> c_int;
         pub(super) fn hwerr_sources_exit();
         pub(super) fn hwerr_sysfs_groups() -> *mut *const bindings::attribute_group;
     }
 }
 
+/// Slots one CPU may have (one bit each in [`Pool::busy`]).
+const SLOTS_MAX: u32 = 64;
+
+/// One capture slot (`struct hwerr_slot` in no C file: only Rust touches it).
+#[repr(C)]
+struct Slot {
+    node: bindings::llist_node,
+    cpu: u32,
+    idx: u32,
+    rec: Record,
+}
+
+/// One CPU's pool: the busy bits, then `capture_slots` slots.
+#[repr(C)]
+struct Pool {
+    busy: Atomic<u64>,
+    slots: [Slot; 0],
+}
+
+/// Counters, per source.
+type Counters = [Atomic<u64>; SRC_SLOTS];
+
+/// Capture's global state. Written by [`Capture::start`] and [`Capture`]'s `drop`
+/// only, read by the capture paths.
+struct Global {
+    /// 0 stopped, 1 starting or stopping, 2 running.
+    state: Atomic<i32>,
+    /// The log (`Capture` holds the `Arc`), valid while `state` is 2.
+    log: Atomic<*const Log>,
+    /// The per-CPU pools (a `__percpu` pointer), valid while `state` is not 0.
+    pools: Atomic<*mut c_void>,
+    /// `capture_slots`, fixed at start.
+    slots: Atomic<u32>,
+    /// Bit `1 << source` per enabled source.
+    enabled: Atomic<u32>,
+    captured: Counters,
+    dropped: Counters,
+    ignored: Counters,
+    coalesced: Counters,
+    /// Dropped since the last `SRC_LOST` record; `unreported_any` says "some".
+    unreported: Counters,
+    unreported_any: Atomic<bool>,
+}
+
+static G: Global = Global {
+    state: Atomic::new(0),
+    log: Atomic::new(ptr::null()),
+    pools: Atomic::new(ptr::null_mut()),
+    slots: Atomic::new(0),
+    // MCE to software, as the sources are numbered.
+    enabled: Atomic::new(((1u32 << abi::SRC_LOST) - 1) & !1),
+    captured: [const { Atomic::new(0) }; SRC_SLOTS],
+    dropped: [const { Atomic::new(0) }; SRC_SLOTS],
+    ignored: [const { Atomic::new(0) }; SRC_SLOTS],
+    coalesced: [const { Atomic::new(0) }; SRC_SLOTS],
+    unreported: [const { Atomic::new(0) }; SRC_SLOTS],
+    unreported_any: Atomic::new(false),
+};
+
+fn running() -> bool {
+    G.state.load(Acquire) == 2
+}
+
+fn count(c: &Counters, src: u8) {
+    if let Some(n) = c.get(usize::from(src)) {
+        n.add(1, Relaxed);
+    }
+}
+
+/// The log, if capture runs. Context: any.
+fn log() -> Option<&'static Log> {
+    let log = G.log.load(Acquire);
+    if !running() || log.is_null() {
+        return None;
+    }
+    // SAFETY: While capture runs the pointer is the `Log` that `Capture` holds an
+    // `Arc` of; `Capture::drop` stops capture and waits for every capture path
+    // before it lets go of the `Arc`.
+    Some(unsafe { &*log })
+}
+
+fn count_drop(src: u8) {
+    count(&G.dropped, src);
+    count(&G.unreported, src);
+    G.unreported_any.store(true, Release);
+}
+
+/// Takes a slot of this CPU and stamps its header. Context: any, preemption off.
+///
+/// # Safety
+///
+/// Preemption is off and capture runs (so `G.pools` is valid).
+unsafe fn take_slot(source: u8, severity: u8) -> Option<*mut Slot> {
+    let nslots = G.slots.load(Relaxed).min(SLOTS_MAX);
+    // SAFETY: `pools` is a live per-CPU allocation and preemption is off.
+    let pool = unsafe { ffi::hwerr_pcpu_this(G.pools.load(Relaxed)) }.cast::<Pool>();
+    // SAFETY: `pool` is this CPU's pool.
+    let busy = unsafe { &(*pool).busy };
+    let mut cur = busy.load(Relaxed);
+    let idx = loop {
+        let free = !cur
+            & if nslots >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << nslots) - 1
+            };
+        if free == 0 {
+            return None;
+        }
+        let idx = free.trailing_zeros();
+        match busy.cmpxchg(cur, cur | 1u64 << idx, Acquire) {
+            Ok(_) => break idx,
+            Err(now) => cur = now,
+        }
+    };
+    // SAFETY: `idx < nslots`, and the pool holds `nslots` slots after `busy`.
+    let slot = unsafe {
+        ptr::addr_of_mut!((*pool).slots)
+            .cast::<Slot>()
+            .add(idx as usize)
+    };
+    // SAFETY: Preemption is off, so this is the CPU the pool belongs to.
+    let cpu = unsafe { bindings::raw_smp_processor_id() };
+    let rec = Record {
+        hdr: abi::Header {
+            size: abi::RECORD_SIZE as u16,
+            version: abi::ABI_VERSION as u8,
+            source,
+            severity,
+            cpu,
+            count: 1,
+            // SAFETY: The fast clocks may be read in any context, NMI included.
+            boottime_ns: unsafe { bindings::ktime_get_boot_fast_ns() },
+            // SAFETY: As above.
+            realtime_ns: unsafe { bindings::ktime_get_real_fast_ns() },
+            ..abi::Header::default()
+        },
+        payload: [0; abi::PAYLOAD_SIZE],
+    };
+    // SAFETY: The bit we set makes this slot ours until `free_slot`.
+    unsafe {
+        (*slot).cpu = cpu;
+        (*slot).idx = idx;
+        ptr::addr_of_mut!((*slot).rec).write(rec);
+    }
+    Some(slot)
+}
+
+/// Frees a slot taken by [`take_slot`]. Context: any.
+///
+/// # Safety
+///
+/// `slot` was taken and not freed yet; capture's pools are live.
+unsafe fn free_slot(slot: *mut Slot) {
+    // SAFETY: By the safety requirements.
+    let (cpu, idx) = unsafe { ((*slot).cpu, (*slot).idx) };
+    // SAFETY: `cpu` is the CPU whose pool holds the slot.
+    let pool = unsafe { ffi::hwerr_pcpu_cpu(G.pools.load(Relaxed), cpu) }.cast::<Pool>();
+    // SAFETY: As above; `fetch_and` of the bit is what `clear_bit_unlock()` does.
+    let busy = unsafe { &(*pool).busy };
+    let mut cur = busy.load(Relaxed);
+    while let Err(now) = busy.cmpxchg(cur, cur & !(1u64 << (idx % 64)), Release) {
+        cur = now;
+    }
+}
+
+/// Begins a capture; see `hwerr_capture_begin()` in `percpu_capture.h`. `force`:
+/// even if the source is disabled (hwerr's own notices). Context: any.
+fn begin(source: u8, severity: u8, force: bool) -> *mut Record {
+    if source >= abi::SRC_NR || source == abi::SRC_LOST || severity >= abi::SEV_NR {
+        return ptr::null_mut();
+    }
+    // Preemption goes off before the running check: `Capture::drop` clears the state
+    // and then waits (`synchronize_rcu()`) for every preempt-off section, so a capture
+    // that saw "running" has committed before the pools are freed.
+    // SAFETY: Paired with `hwerr_preempt_on()` below or in `commit`.
+    unsafe { ffi::hwerr_preempt_off() };
+    if running() {
+        if !force && G.enabled.load(Relaxed) & 1 << source == 0 {
+            count(&G.ignored, source);
+        } else {
+            // SAFETY: Preemption is off and capture runs.
+            match unsafe { take_slot(source, severity) } {
+                // SAFETY: The slot is ours; preemption stays off until commit.
+                Some(slot) => return unsafe { ptr::addr_of_mut!((*slot).rec) },
+                None => {
+                    count_drop(source);
+                    // The irq_work logs the loss even if nothing else is in flight.
+                    // SAFETY: Any context.
+                    unsafe { ffi::hwerr_kick() };
+                }
+            }
+        }
+    }
+    // SAFETY: Paired with the `hwerr_preempt_off()` above.
+    unsafe { ffi::hwerr_preempt_on() };
+    ptr::null_mut()
+}
+
+/// Logs one `SRC_LOST` record for the captures dropped so far. Context: any but NMI.
+fn report_lost(log: &Log) {
+    if !G.unreported_any.xchg(false, Acquire) {
+        return;
+    }
+    let mut counts = [0u64; SRC_SLOTS];
+    for (c, n) in counts.iter_mut().zip(G.unreported.iter()) {
+        *c = n.xchg(0, Relaxed);
+    }
+    log.append_lost(&counts);
+}
+
+/// Appends a slot's record (no wake-up unless `wake`) and frees the slot.
+/// Context: any but NMI.
+///
+/// # Safety
+///
+/// `slot` was taken by [`take_slot`] and not freed; capture's pools are live.
+unsafe fn deliver(log: &Log, slot: *mut Slot, wake: bool) {
+    // SAFETY: The slot is ours until `free_slot`.
+    let rec = unsafe { &(*slot).rec };
+    let src = rec.hdr.source;
+    match log.append(rec, wake) {
+        Err(_) => count_drop(src), // cannot happen: `begin` checked the source
+        Ok(appended) => {
+            count(&G.captured, src);
+            if appended == Appended::Folded {
+                count(&G.coalesced, src);
+                // Its summary is logged when the window ends.
+                // SAFETY: Any context but NMI.
+                unsafe { ffi::hwerr_storm_arm(0) };
+            }
+        }
+    }
+    // SAFETY: By the safety requirements.
+    unsafe { free_slot(slot) };
+}
+
+/// Commits a record from [`begin`]; `defer` takes the NMI path outside NMI too.
+///
+/// # Safety
+///
+/// `rec` came from `begin` in this context and was not committed yet.
+unsafe fn commit(rec: *mut Record, defer: bool) {
+    // SAFETY: `rec` is the `rec` field of a slot (`begin`).
+    let slot = unsafe { kernel::container_of!(rec, Slot, rec) };
+    // SAFETY: Any context.
+    if defer || unsafe { ffi::hwerr_in_nmi() } {
+        // SAFETY: The slot is ours; the irq_work frees it after appending.
+        unsafe { ffi::hwerr_pending_push(ptr::addr_of_mut!((*slot).node)) };
+    } else if let Some(log) = log() {
+        if G.unreported_any.load(Acquire) {
+            report_lost(log);
+        }
+        // SAFETY: The slot is ours, capture runs.
+        unsafe { deliver(log, slot, true) };
+    } else {
+        // SAFETY: Capture cannot stop while preemption is off: the pools are live.
+        unsafe { free_slot(slot) };
+    }
+    // SAFETY: Paired with `begin`'s `hwerr_preempt_off()`.
+    unsafe { ffi::hwerr_preempt_on() };
+}
+
+/// Appends what NMI-context captures queued, in order, with one wake-up.
+/// Context: IRQ (the irq_work), or process at exit.
+fn drain_pending(log: &Log) {
+    report_lost(log);
+    // SAFETY: Any context but NMI; the list is ours now.
+    let mut node = unsafe { ffi::hwerr_pending_take() };
+    while !node.is_null() {
+        // SAFETY: Every node on the list is the `node` of a taken slot.
+        let slot = unsafe { kernel::container_of!(node, Slot, node) };
+        // SAFETY: Read `next` before the slot is freed.
+        node = unsafe { (*node).next };
+        // SAFETY: The slot was queued by `commit` and is ours.
+        unsafe { deliver(log, slot, false) };
+    }
+    log.wake_pending();
+}
+
+/// See `hwerr_capture_begin()` in `percpu_capture.h`. Context: any.
+#[no_mangle]
+extern "C" fn hwerr_capture_begin(source: u8, severity: u8) -> *mut Record {
+    begin(source, severity, false)
+}
+
+/// See `hwerr_capture_commit()` in `percpu_capture.h`.
+///
+/// # Safety
+///
+/// `rec` came from `hwerr_capture_begin()` in this context and was not committed.
+#[no_mangle]
+unsafe extern "C" fn hwerr_capture_commit(rec: *mut Record) {
+    // SAFETY: By the safety requirements.
+    unsafe { commit(rec, false) };
+}
+
+/// The irq_work (`percpu_capture.c`). Context: IRQ.
+#[no_mangle]
+extern "C" fn hwerr_capture_drain() {
+    if let Some(log) = log() {
+        drain_pending(log);
+    }
+}
+
+/// The storm timer (`percpu_capture.c`). Context: process.
+#[no_mangle]
+extern "C" fn hwerr_capture_storm_tick() {
+    let Some(log) = log() else {
+        return;
+    };
+    if let Some(next) = log.flush_storms(false) {
+        let now = crate::log::now().0;
+        // SAFETY: Process context.
+        unsafe { ffi::hwerr_storm_arm(next.saturating_sub(now)) };
+    }
+}
+
+/// Copies a C string into `dst`, NUL-terminated; returns whether it was cut.
+///
+/// # Safety
+///
+/// `src` is null or a NUL-terminated string.
+unsafe fn copy_cstr(dst: &mut [u8], src: *const c_char) -> bool {
+    if src.is_null() {
+        return false;
+    }
+    // SAFETY: By the safety requirements.
+    let bytes = unsafe { CStr::from_char_ptr(src) }.to_bytes();
+    let n = bytes.len().min(dst.len().saturating_sub(1));
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), bytes.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    n < bytes.len()
+}
+
+/// `HWERR_REPORT_FORCE` (`percpu_capture.h`).
+const REPORT_FORCE: c_uint = 1 << 0;
+/// `HWERR_REPORT_DEFER` (`percpu_capture.h`).
+const REPORT_DEFER: c_uint = 1 << 1;
+
+/// See `hwerr_report_flags()` in `percpu_capture.h`. Context: any.
+///
+/// # Safety
+///
+/// `origin` and `msg` are null or NUL-terminated strings; `data` is null or points to
+/// four `u64`s.
+#[no_mangle]
+unsafe extern "C" fn hwerr_report_flags(
+    flags: c_uint,
+    origin: *const c_char,
+    severity: u8,
+    code: u32,
+    data: *const u64,
+    msg: *const c_char,
+) -> c_int {
+    let force = flags & REPORT_FORCE != 0;
+    if severity >= abi::SEV_NR {
+        return EINVAL.to_errno();
+    }
+    if !force && G.enabled.load(Relaxed) & 1 << abi::SRC_SOFTWARE == 0 {
+        count(&G.ignored, abi::SRC_SOFTWARE);
+        return ENODEV.to_errno();
+    }
+    let rec = begin(abi::SRC_SOFTWARE, severity, force);
+    if rec.is_null() {
+        return if running() { ENOSPC } else { ENODEV }.to_errno();
+    }
+    // SAFETY: `begin` gave us this record until commit.
+    let r = unsafe { &mut *rec };
+    if let Ok((sw, _)) = Software::mut_from_prefix(&mut r.payload[..]) {
+        sw.code = code;
+        if !data.is_null() {
+            // SAFETY: By the safety requirements `data` points to four `u64`s.
+            sw.data = unsafe { ptr::read_unaligned(data.cast::<[u64; 4]>()) };
+        }
+        // SAFETY: By the safety requirements.
+        unsafe { copy_cstr(&mut sw.origin, origin) };
+        // SAFETY: As above.
+        if unsafe { copy_cstr(&mut sw.msg, msg) } {
+            r.hdr.flags |= abi::F_TRUNCATED;
+        }
+    }
+    // SAFETY: `rec` came from `begin` here.
+    unsafe { commit(rec, flags & REPORT_DEFER != 0) };
+    0
+}
+
+/// The counters the sysfs files show (`percpu_capture.c`): `kind` 0 captured, 1
+/// dropped, 2 ignored, 3 coalesced. Context: any.
+#[no_mangle]
+extern "C" fn hwerr_capture_counter(kind: c_uint, src: c_uint) -> u64 {
+    let c = match kind {
+        0 => &G.captured,
+        1 => &G.dropped,
+        2 => &G.ignored,
+        _ => &G.coalesced,
+    };
+    c.get(src as usize).map_or(0, |n| n.load(Relaxed))
+}
+
+/// Whether `src` is enabled. Context: any.
+#[no_mangle]
+extern "C" fn hwerr_capture_enabled(src: c_uint) -> bool {
+    src < 32 && G.enabled.load(Relaxed) & 1 << src != 0
+}
+
+/// Enables or disables `src`; a change is logged as hwerr's own software record.
+/// Context: process.
+#[no_mangle]
+extern "C" fn hwerr_capture_set_enabled(src: c_uint, on: bool) {
+    if src >= u32::from(abi::SRC_NR) || hwerr_capture_enabled(src) == on {
+        return;
+    }
+    let bit = 1u32 << src;
+    let mut cur = G.enabled.load(Relaxed);
+    loop {
+        let new = if on { cur | bit } else { cur & !bit };
+        match G.enabled.cmpxchg(cur, new, Relaxed) {
+            Ok(_) => break,
+            Err(now) => cur = now,
+        }
+    }
+    let data = [u64::from(src), hwerr_capture_counter(2, src), 0, 0];
+    let (code, msg) = if on {
+        (abi::CODE_SOURCE_ENABLED, c"source enabled")
+    } else {
+        (abi::CODE_SOURCE_DISABLED, c"source disabled")
+    };
+    // SAFETY: Valid strings and data for the call.
+    unsafe {
+        hwerr_report_flags(
+            REPORT_FORCE,
+            c"hwerr".as_char_ptr(),
+            abi::SEV_INFO,
+            code,
+            data.as_ptr(),
+            msg.as_char_ptr(),
+        )
+    };
+}
+
+/// The running log for the exported consumer calls and the sysfs files, or null.
+/// Context: any.
+#[no_mangle]
+extern "C" fn hwerr_capture_log() -> *const c_void {
+    log().map_or(ptr::null(), |l| ptr::from_ref(l).cast())
+}
+
 /// Capture running into a log: per-CPU slots allocated, every source hooked.
 ///
 /// # Invariants
 ///
-/// `hwerr_capture_init()` and `hwerr_sources_init()` succeeded with `log`, and
-/// neither exit function has run. There is at most one: `hwerr_capture_init()`
-/// fails with `EBUSY` while capture runs.
+/// `G` is running with `log`'s pointer, and the sources are hooked. There is at most
+/// one: [`Capture::start`] fails with `EBUSY` while capture runs.
 pub(crate) struct Capture {
     log: Arc<Log>,
 }
@@ -37,35 +531,67 @@ impl Capture {
     /// Starts capture into `log`.
     ///
     /// Fails with `EBUSY` if capture is already running (it exists once), `EINVAL`
-    /// for a bad `capture_slots`, `ENOMEM`, or an error hooking a source.
+    /// for a bad `capture_slots` (1 to 64), `ENOMEM`, or an error hooking a source.
     ///
     /// Context: process context, may sleep.
     pub(crate) fn start(log: Arc<Log>) -> Result<Self> {
-        // SAFETY: `log` outlives capture: `Self` holds a reference and `drop` stops
-        // capture before releasing it. A second start fails with `EBUSY` and touches
-        // nothing, so any caller is sound.
-        kernel::error::to_result(unsafe { ffi::hwerr_capture_init(Arc::as_ptr(&log).cast()) })?;
-        // SAFETY: This call started capture, so the sources are not hooked yet.
+        // SAFETY: Reads a module parameter.
+        let nslots = unsafe { ffi::hwerr_capture_slots() };
+        if !(1..=SLOTS_MAX).contains(&nslots) {
+            return Err(EINVAL);
+        }
+        // Capture exists once: a second start fails instead of clobbering the first.
+        G.state.cmpxchg(0, 1, Acquire).map_err(|_| EBUSY)?;
+        let size = core::mem::size_of::<Pool>() + nslots as usize * core::mem::size_of::<Slot>();
+        // SAFETY: Any size up to the per-CPU limit; the result is checked.
+        let pools = unsafe { ffi::hwerr_pcpu_alloc(size, core::mem::align_of::<Pool>()) };
+        if pools.is_null() {
+            G.state.store(0, Release);
+            return Err(ENOMEM);
+        }
+        G.slots.store(nslots, Relaxed);
+        G.pools.store(pools, Relaxed);
+        G.log.store(Arc::as_ptr(&log), Relaxed);
+        // Pairs with the `Acquire` in `running()`.
+        G.state.store(2, Release);
+        // SAFETY: Capture runs, the sources are not hooked yet.
         if let Err(e) = kernel::error::to_result(unsafe { ffi::hwerr_sources_init() }) {
-            // SAFETY: `hwerr_capture_init()` succeeded and no source is hooked.
-            unsafe { ffi::hwerr_capture_exit() };
+            Self::stop(&log);
             return Err(e);
         }
-        // INVARIANT: both init functions succeeded.
+        // INVARIANT: running, sources hooked.
         Ok(Self { log })
+    }
+
+    /// Stops capture: no new capture, the in-flight ones appended, storm summaries
+    /// logged, the pools freed. Context: process, sleeps.
+    fn stop(log: &Log) {
+        if G.state.cmpxchg(2, 1, Acquire).is_err() {
+            return;
+        }
+        // Every capture that saw "running" committed once its preempt-off section ended.
+        // SAFETY: Just an FFI call; process context.
+        unsafe { bindings::synchronize_rcu() };
+        // SAFETY: Process context.
+        unsafe { ffi::hwerr_kick_sync() };
+        drain_pending(log);
+        // SAFETY: Process context; the timer's work checks `running()`.
+        unsafe { ffi::hwerr_storm_cancel_sync() };
+        // No folded error goes uncounted, even at unload.
+        log.flush_storms(true);
+        let pools = G.pools.xchg(ptr::null_mut(), Relaxed);
+        // SAFETY: Nothing uses the pools any more (above).
+        unsafe { ffi::hwerr_pcpu_free(pools) };
+        G.log.store(ptr::null(), Relaxed);
+        G.state.store(0, Release);
     }
 }
 
 impl Drop for Capture {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant capture is running: unhook the sources
-        // first, then drain and free.
-        unsafe {
-            ffi::hwerr_sources_exit();
-            ffi::hwerr_capture_exit();
-        }
-        // `self.log` is released after this: the drain has delivered everything.
-        let _ = &self.log;
+        // SAFETY: By the type invariant the sources are hooked: unhook them first.
+        unsafe { ffi::hwerr_sources_exit() };
+        Self::stop(&self.log);
     }
 }
 
@@ -79,17 +605,9 @@ pub(crate) fn sysfs_groups() -> crate::api::AttributeGroups {
 
 /// Fills the per-source counters of `HWERR_IOC_GET_STATS`.
 pub(crate) fn stats(st: &mut Stats) {
-    let mut captured = [0u64; SRC_SLOTS];
-    let mut dropped = [0u64; SRC_SLOTS];
-    // SAFETY: Both arrays have the `HWERR_SRC_SLOTS` entries the C side writes.
-    unsafe { ffi::hwerr_capture_stats(captured.as_mut_ptr(), dropped.as_mut_ptr()) };
-    for (s, (c, d)) in st
-        .source
-        .iter_mut()
-        .zip(captured.iter().zip(dropped.iter()))
-    {
-        s.captured = *c;
-        s.dropped = *d;
+    for (i, s) in st.source.iter_mut().enumerate() {
+        s.captured = hwerr_capture_counter(0, i as c_uint);
+        s.dropped = hwerr_capture_counter(1, i as c_uint);
     }
 }
 

@@ -336,6 +336,8 @@ mod tests {
         lost_total: Atomic<u64>,
         count: Atomic<u32>,
         reentry: [Atomic<i32>; 3],
+        /// Release itself (as Rust's `Drop` does) from inside its first `notify`.
+        release_self: bool,
     }
 
     /// # Safety
@@ -361,6 +363,9 @@ mod tests {
             let errno = |r: Result| r.err().map_or(0, |e| e.to_errno());
             p.reentry[0].store(errno(add(log, raw)), Relaxed);
             p.reentry[1].store(errno(remove(log, raw, false)), Relaxed);
+            if p.release_self {
+                p.reentry[2].store(errno(remove(log, raw, true)), Relaxed);
+            }
         }
         p.count.store(i as u32 + 1, Relaxed);
     }
@@ -382,6 +387,7 @@ mod tests {
                 lost_total: Atomic::new(0),
                 count: Atomic::new(0),
                 reentry: [const { Atomic::new(0) }; 3],
+                release_self: false,
             },
             GFP_KERNEL,
         )?)
@@ -457,6 +463,27 @@ mod tests {
         assert_eq!(p.lost_total.load(Relaxed), 24);
         assert_eq!(p.seqs[1].load(Relaxed), 25);
         assert_eq!(p.count.load(Relaxed), 17);
+        Ok(())
+    }
+
+    #[test]
+    fn release_from_its_own_notify_is_its_last_call() -> Result {
+        let log = Arc::pin_init(Log::new(64)?, GFP_KERNEL)?;
+        let mut p = probe(&log, 0)?;
+        p.release_self = true;
+        let raw = core::ptr::addr_of_mut!(p.raw);
+        add(&log, raw)?;
+        for _ in 0..5 {
+            log.append(&record(abi::SRC_MCE, b""), true)?;
+        }
+        assert!(wait_for(&p, 1));
+        // Give a wrongly continuing delivery time to show itself.
+        // SAFETY: Sleeping is allowed in a KUnit test.
+        unsafe { bindings::msleep(100) };
+        assert_eq!(p.count.load(Relaxed), 1);
+        assert_eq!(p.reentry[2].load(Relaxed), 0);
+        assert_eq!(remove(&log, raw, false).err(), Some(ENOENT));
+        assert!(log.consumers.lock().is_empty());
         Ok(())
     }
 

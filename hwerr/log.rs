@@ -307,57 +307,12 @@ impl Log {
     }
 }
 
-/// Appends a captured record. See `percpu_capture.h`.
-///
-/// # Safety
-///
-/// `log` is the pointer given to `hwerr_capture_init()` while capture runs, and `rec`
-/// points to a valid `struct hwerr_record`.
-///
-/// Context: any but NMI.
-#[no_mangle]
-unsafe extern "C" fn hwerr_log_append(log: *const c_void, rec: *const Record, wake: bool) -> i64 {
-    // SAFETY: By the safety requirements `log` is the live `Log` and `rec` a valid
-    // record; the C and Rust layouts agree (tools/hwerr-abi test).
-    let (log, rec) = unsafe { (&*log.cast::<Log>(), &*rec) };
-    match log.append(rec, wake) {
-        Ok(Appended::Logged(seq)) => seq as i64,
-        Ok(Appended::Folded) => 0,
-        Err(e) => e.to_errno().into(),
-    }
-}
-
-/// Logs a capture-loss record. See `percpu_capture.h`.
-///
-/// # Safety
-///
-/// As [`hwerr_log_append`]; `counts` points to `HWERR_SRC_SLOTS` values.
-#[no_mangle]
-unsafe extern "C" fn hwerr_log_append_lost(log: *const c_void, counts: *const u64) {
-    // SAFETY: By the safety requirements.
-    let (log, counts) = unsafe { (&*log.cast::<Log>(), &*counts.cast::<[u64; SRC_SLOTS]>()) };
-    log.append_lost(counts);
-}
-
-/// Logs due storm summaries. See `percpu_capture.h`.
-///
-/// # Safety
-///
-/// As [`hwerr_log_append`].
-#[no_mangle]
-unsafe extern "C" fn hwerr_log_flush_storms(log: *const c_void, all: bool) -> u64 {
-    // SAFETY: By the safety requirements.
-    unsafe { &*log.cast::<Log>() }
-        .flush_storms(all)
-        .unwrap_or(0)
-}
-
 /// Reads (`set` false) or changes the storm parameters. See `percpu_capture.h`.
 ///
 /// # Safety
 ///
-/// As [`hwerr_log_append`]; `cfg` points to three writable `u32`s: window in ms,
-/// burst, rate.
+/// `log` is the running log (`hwerr_capture_log()`); `cfg` points to three writable
+/// `u32`s: window in ms, burst, rate.
 #[no_mangle]
 unsafe extern "C" fn hwerr_log_storm_config(log: *const c_void, cfg: *mut u32, set: bool) {
     // SAFETY: By the safety requirements.
@@ -371,17 +326,6 @@ unsafe extern "C" fn hwerr_log_storm_config(log: *const c_void, cfg: *mut u32, s
     }
     let c = log.storm_config();
     *cfg = [(c.window_ns / 1_000_000) as u32, c.burst, c.rate];
-}
-
-/// Wakes for appends made without a wake-up. See `percpu_capture.h`.
-///
-/// # Safety
-///
-/// As [`hwerr_log_append`].
-#[no_mangle]
-unsafe extern "C" fn hwerr_log_wake(log: *const c_void) {
-    // SAFETY: By the safety requirements.
-    unsafe { &*log.cast::<Log>() }.wake_pending();
 }
 
 #[cfg(CONFIG_HASYS_KUNIT_TEST)]

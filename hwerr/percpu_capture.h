@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hwerr-internal: the capture half of the error layer (percpu_capture.c), the
- * sources that feed it (sources.c) and the two calls the Rust half provides.
- * The Rust declarations of these are in capture.rs; keep them in step.
+ * hwerr-internal: capture (capture.rs, with the C-only pieces in percpu_capture.c),
+ * the sources that feed it (sources.c), and the calls between C and Rust. The Rust
+ * declarations of these are in capture.rs, log.rs and consumer.rs; keep them in step.
  */
 #ifndef _HWERR_PERCPU_CAPTURE_H
 #define _HWERR_PERCPU_CAPTURE_H
@@ -12,6 +12,9 @@
 
 struct attribute_group;
 struct hwerr_consumer;
+struct llist_node;
+
+/* ---- Provided by Rust (capture.rs) ---- */
 
 /**
  * hwerr_capture_begin - take a free per-CPU record slot and stamp its header
@@ -32,7 +35,7 @@ struct hwerr_record *hwerr_capture_begin(u8 source, u8 severity);
  * @rec: from hwerr_capture_begin().
  *
  * Outside NMI the record is in the log, and readers and consumers are woken, when
- * this returns; in NMI it is queued for an irq_work.
+ * this returns; in NMI it is queued for the irq_work.
  *
  * Context: the one hwerr_capture_begin() ran in. Takes the log's IRQ-safe spinlock
  * outside NMI; lock-free in NMI (llist + irq_work).
@@ -43,46 +46,55 @@ void hwerr_capture_commit(struct hwerr_record *rec);
 #define HWERR_REPORT_DEFER	(1U << 1)	/* take the NMI path (debugfs burst test) */
 
 /**
- * hwerr_report_flags - __hwerr_report() with HWERR_REPORT_* flags (hwerr-internal)
+ * hwerr_report_flags - __hwerr_report() with HWERR_REPORT_* flags
  *
  * Context: any, as __hwerr_report().
  */
 int hwerr_report_flags(unsigned int flags, const char *origin, u8 severity, u32 code,
 		       const u64 *data, const char *msg);
 
-/**
- * hwerr_capture_init - allocate the per-CPU slots and start capture
- * @log: the Rust log, passed back to hwerr_log_append().
- *
- * Context: module init. Return: 0, -EINVAL (bad capture_slots or @log), -EBUSY
- * (capture is already running: it exists once), -ENOMEM.
- */
-int hwerr_capture_init(const void *log);
+/* The irq_work: appends the NMI-context captures. Context: IRQ. */
+void hwerr_capture_drain(void);
 
-/**
- * hwerr_capture_exit - stop capture, deliver what is in flight, free the slots
- *
- * Call after hwerr_sources_exit(). Does nothing if capture is not running.
- * Context: module exit, may sleep.
- */
-void hwerr_capture_exit(void);
+/* The storm timer: logs the summaries that are due. Context: process. */
+void hwerr_capture_storm_tick(void);
 
-/**
- * hwerr_capture_stats - copy the per-source counters
- * @captured: HWERR_SRC_SLOTS entries: records that reached the log.
- * @dropped: HWERR_SRC_SLOTS entries: records lost at capture.
- *
- * Context: any.
- */
-void hwerr_capture_stats(u64 *captured, u64 *dropped);
+/* Per-source counter @kind: 0 captured, 1 dropped, 2 ignored, 3 coalesced. Any context. */
+u64 hwerr_capture_counter(unsigned int kind, unsigned int src);
+
+/* Whether @src is enabled. Context: any. */
+bool hwerr_capture_enabled(unsigned int src);
+
+/* Enables or disables @src, logging the change. Context: process. */
+void hwerr_capture_set_enabled(unsigned int src, bool on);
+
+/* The running log (for hwerr_consumers_*() and the storm files), or NULL. Any context. */
+const void *hwerr_capture_log(void);
+
+/* ---- Provided by C (percpu_capture.c) for capture.rs; see each one's context ---- */
+
+unsigned int hwerr_capture_slots(void);
+void __percpu *hwerr_pcpu_alloc(size_t size, size_t align);
+void hwerr_pcpu_free(void __percpu *pcpu);
+void *hwerr_pcpu_this(void __percpu *pcpu);
+void *hwerr_pcpu_cpu(void __percpu *pcpu, unsigned int cpu);
+void hwerr_preempt_off(void);
+void hwerr_preempt_on(void);
+bool hwerr_in_nmi(void);
+void hwerr_pending_push(struct llist_node *node);
+struct llist_node *hwerr_pending_take(void);
+void hwerr_kick(void);
+void hwerr_kick_sync(void);
+void hwerr_storm_arm(u64 delay_ns);
+void hwerr_storm_cancel_sync(void);
 
 /**
  * hwerr_sysfs_groups - attribute groups of /sys/kernel/ha/hwerr/
  *
- * One group (subdirectory) per source: enabled, captured, dropped.
+ * One group (subdirectory) per source: enabled, captured, dropped, ignored,
+ * coalesced; and storm/.
  */
 const struct attribute_group **hwerr_sysfs_groups(void);
-
 
 /**
  * hwerr_sources_init - hook every hardware-error source
@@ -98,36 +110,11 @@ int hwerr_sources_init(void);
  */
 void hwerr_sources_exit(void);
 
-/* Provided by the Rust half (capture.rs). */
-
-/**
- * hwerr_log_append - append a record to the log
- * @log: as given to hwerr_capture_init().
- * @rec: the record; its seq is assigned by the log.
- * @wake: wake readers and consumers now; else they are woken by hwerr_log_wake().
- *
- * The record goes through storm coalescing first (coalesce.rs): it may be folded into
- * a pending summary instead of logged.
- *
- * Context: any but NMI; takes the log's IRQ-safe spinlock, allocates nothing.
- * Return: the sequence number; 0 if the record was folded into a storm summary;
- * -EINVAL for a source or severity out of range.
- */
-s64 hwerr_log_append(const void *log, const struct hwerr_record *rec, bool wake);
-
-/**
- * hwerr_log_flush_storms - log the storm summaries that are due
- * @log: as given to hwerr_capture_init().
- * @all: log every pending summary now (unload), not only those whose window passed.
- *
- * Context: any but NMI.
- * Return: CLOCK_BOOTTIME (ns) at which the next pending window ends, 0 if none.
- */
-u64 hwerr_log_flush_storms(const void *log, bool all);
+/* ---- Provided by Rust (log.rs, consumer.rs, severity.rs, cper.rs) ---- */
 
 /**
  * hwerr_log_storm_config - read or change the storm parameters
- * @log: as given to hwerr_capture_init().
+ * @log: hwerr_capture_log().
  * @cfg: window in ms, burst, rate; read back after a change.
  * @set: apply @cfg first (pending summaries are logged before the change).
  *
@@ -136,25 +123,8 @@ u64 hwerr_log_flush_storms(const void *log, bool all);
 void hwerr_log_storm_config(const void *log, u32 *cfg, bool set);
 
 /**
- * hwerr_log_append_lost - log one HWERR_SRC_LOST record (reason CAPTURE)
- * @log: as given to hwerr_capture_init().
- * @counts: HWERR_SRC_SLOTS entries: captures dropped per source.
- *
- * Context: any but NMI; does not wake (the append that follows does).
- */
-void hwerr_log_append_lost(const void *log, const u64 *counts);
-
-/**
- * hwerr_log_wake - one wake-up for everything appended with @wake false
- * @log: as given to hwerr_capture_init().
- *
- * Context: any but NMI.
- */
-void hwerr_log_wake(const void *log);
-
-/**
  * hwerr_consumers_add - hwerr_consumer_register() (consumer.rs)
- * @log: the running log.
+ * @log: hwerr_capture_log().
  * @consumer: as passed to hwerr_consumer_register().
  *
  * Context: process.
@@ -163,7 +133,7 @@ int hwerr_consumers_add(const void *log, struct hwerr_consumer *consumer);
 
 /**
  * hwerr_consumers_remove - hwerr_consumer_unregister() and _release() (consumer.rs)
- * @log: the running log.
+ * @log: hwerr_capture_log().
  * @consumer: a registered consumer.
  * @reentrant_ok: detach even from inside a notify() (hwerr_consumer_release()).
  *

@@ -19,6 +19,7 @@ use kernel::{
     bindings,
     error::{from_err_ptr, to_result},
     prelude::*,
+    sync::Arc,
     types::Opaque, //
 };
 
@@ -112,8 +113,11 @@ pub(crate) const CONSUMER_FROM_OLDEST: u32 = 1 << 1;
 ///
 /// `notify` runs in process context on hwerr's consumer workqueue, one call at a time,
 /// with no hwerr lock held: it may sleep. See `struct hwerr_consumer` for what it is
-/// guaranteed (order, in-band overrun notices) and may not do (register or drop a
-/// registration of another consumer: `EDEADLK`).
+/// guaranteed (order, in-band overrun notices). Inside `notify`, registering another
+/// consumer fails with `EDEADLK`; dropping a registration works: its own returns at
+/// once (that `notify` is its last), another's waits for that consumer's running
+/// `notify` (two consumers dropping each other from their `notify` deadlock, as two
+/// work items flushing each other do).
 pub(crate) trait Consumer: Send + Sync {
     /// Called once per record, in log order.
     fn notify(&self, rec: &Record);
@@ -139,7 +143,9 @@ pub(crate) struct ConsumerOptions {
 /// and is released in `drop`; its `notify` is [`Self::trampoline`].
 #[pin_data(PinnedDrop)]
 pub(crate) struct ConsumerRegistration<T: Consumer> {
-    data: T,
+    /// Shared with every running `notify` (the trampoline holds a reference for the
+    /// call), so dropping the registration inside its own `notify` is sound.
+    data: Arc<T>,
     #[pin]
     raw: Opaque<RawConsumer>,
     #[pin]
@@ -160,7 +166,7 @@ impl<T: Consumer> ConsumerRegistration<T> {
     /// Context: process context, may sleep.
     pub(crate) fn new(data: T, opts: ConsumerOptions) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            data,
+            data: Arc::new(data, GFP_KERNEL)?,
             raw <- Opaque::try_ffi_init(move |slot: *mut RawConsumer| {
                 // SAFETY: `slot` is valid for writes and pinned; `drop` releases the
                 // registration before the memory goes away.
@@ -197,8 +203,11 @@ impl<T: Consumer> ConsumerRegistration<T> {
         // SAFETY: `Opaque<RawConsumer>` is `repr(transparent)`, so `raw` is the address
         // of the `raw` field of a live `Self` (safety requirements).
         let this = unsafe { &*kernel::container_of!(raw.cast::<Opaque<RawConsumer>>(), Self, raw) };
+        // Hold `data` for the call: `notify` may drop the registration (`this`), after
+        // which neither hwerr nor this function touches `this` again.
+        let data = this.data.clone();
         // SAFETY: hwerr passes a record valid for the duration of the call.
-        this.data.notify(unsafe { &*rec });
+        data.notify(unsafe { &*rec });
     }
 }
 

@@ -191,27 +191,23 @@ unsafe fn take_slot(source: u8, severity: u8) -> Option<*mut Slot> {
     };
     // SAFETY: Preemption is off, so this is the CPU the pool belongs to.
     let cpu = unsafe { bindings::raw_smp_processor_id() };
-    let rec = Record {
-        hdr: abi::Header {
-            size: abi::RECORD_SIZE as u16,
-            version: abi::ABI_VERSION as u8,
-            source,
-            severity,
-            cpu,
-            count: 1,
-            // SAFETY: The fast clocks may be read in any context, NMI included.
-            boottime_ns: unsafe { bindings::ktime_get_boot_fast_ns() },
-            // SAFETY: As above.
-            realtime_ns: unsafe { bindings::ktime_get_real_fast_ns() },
-            ..abi::Header::default()
-        },
-        payload: [0; abi::PAYLOAD_SIZE],
-    };
-    // SAFETY: The bit we set makes this slot ours until `free_slot`.
+    // SAFETY: The bit we set makes this slot ours until `free_slot`. The record is
+    // zeroed and stamped in place: no 256-byte copy through the stack.
     unsafe {
         (*slot).cpu = cpu;
         (*slot).idx = idx;
-        ptr::addr_of_mut!((*slot).rec).write(rec);
+        let rec = ptr::addr_of_mut!((*slot).rec);
+        ptr::write_bytes(rec, 0, 1);
+        let hdr = &mut (*rec).hdr;
+        hdr.size = abi::RECORD_SIZE as u16;
+        hdr.version = abi::ABI_VERSION as u8;
+        hdr.source = source;
+        hdr.severity = severity;
+        hdr.cpu = cpu;
+        hdr.count = 1;
+        // The fast clocks may be read in any context, NMI included.
+        hdr.boottime_ns = bindings::ktime_get_boot_fast_ns();
+        hdr.realtime_ns = bindings::ktime_get_real_fast_ns();
     }
     Some(slot)
 }
@@ -405,9 +401,9 @@ unsafe fn copy_cstr(dst: &mut [u8], src: *const c_char) -> bool {
 }
 
 /// `HWERR_REPORT_FORCE` (`percpu_capture.h`).
-const REPORT_FORCE: c_uint = 1 << 0;
+pub(crate) const REPORT_FORCE: c_uint = 1 << 0;
 /// `HWERR_REPORT_DEFER` (`percpu_capture.h`).
-const REPORT_DEFER: c_uint = 1 << 1;
+pub(crate) const REPORT_DEFER: c_uint = 1 << 1;
 
 /// See `hwerr_report_flags()` in `percpu_capture.h`. Context: any.
 ///
@@ -416,7 +412,7 @@ const REPORT_DEFER: c_uint = 1 << 1;
 /// `origin` and `msg` are null or NUL-terminated strings; `data` is null or points to
 /// four `u64`s.
 #[no_mangle]
-unsafe extern "C" fn hwerr_report_flags(
+pub(crate) unsafe extern "C" fn hwerr_report_flags(
     flags: c_uint,
     origin: *const c_char,
     severity: u8,

@@ -26,15 +26,6 @@ mod ffi {
     use kernel::prelude::*;
 
     extern "C" {
-        /// See `hwerr_report_flags()` in `percpu_capture.h`.
-        pub(super) fn hwerr_report_flags(
-            flags: c_uint,
-            origin: *const c_char,
-            severity: u8,
-            code: u32,
-            data: *const u64,
-            msg: *const c_char,
-        ) -> c_int;
         /// See `sync_helpers.c`.
         pub(super) fn hwerr_pin(irqs_off: bool) -> c_ulong;
         /// See `sync_helpers.c`.
@@ -42,8 +33,7 @@ mod ffi {
     }
 }
 
-/// `HWERR_REPORT_DEFER` (`percpu_capture.h`): take the NMI path.
-const REPORT_DEFER: c_uint = 1 << 1;
+use crate::capture::{hwerr_report_flags, REPORT_DEFER};
 /// The software code of injected records.
 const CODE: u32 = 0x1e57;
 
@@ -150,7 +140,7 @@ fn write(data: &Inject, reader: &mut UserSliceReader) -> Result {
         }
         // SAFETY: Every pointer is valid for the call; hwerr copies what it keeps.
         let ret = unsafe {
-            ffi::hwerr_report_flags(
+            hwerr_report_flags(
                 flags,
                 c"hwerr-inject".as_char_ptr(),
                 req.severity,

@@ -394,16 +394,7 @@ mod tests {
     }
 
     fn record(source: u8, origin: &[u8]) -> Record {
-        let mut rec = Record {
-            hdr: abi::Header {
-                size: abi::RECORD_SIZE as u16,
-                source,
-                severity: abi::SEV_CORRECTED,
-                count: 1,
-                ..abi::Header::default()
-            },
-            payload: [0; abi::PAYLOAD_SIZE],
-        };
+        let mut rec = ring::blank(source, abi::SEV_CORRECTED);
         if let Ok((sw, _)) = Software::mut_from_prefix(&mut rec.payload[..]) {
             sw.origin[..origin.len()].copy_from_slice(origin);
         }

@@ -334,18 +334,7 @@ mod tests {
     use super::*;
     use kernel::sync::Arc;
 
-    fn record(source: u8, severity: u8) -> Record {
-        Record {
-            hdr: abi::Header {
-                size: abi::RECORD_SIZE as u16,
-                source,
-                severity,
-                count: 1,
-                ..abi::Header::default()
-            },
-            payload: [0; abi::PAYLOAD_SIZE],
-        }
-    }
+    use crate::ring::blank as record;
 
     #[test]
     fn bad_capacity_is_einval() {

@@ -399,26 +399,31 @@ where
     }
 }
 
+/// A record of `source` and `severity` standing for one error, every other field 0.
+pub fn blank(source: u8, severity: u8) -> Record {
+    Record {
+        hdr: abi::Header {
+            size: abi::RECORD_SIZE as u16,
+            version: abi::ABI_VERSION as u8,
+            source,
+            severity,
+            count: 1,
+            ..abi::Header::default()
+        },
+        payload: [0; abi::PAYLOAD_SIZE],
+    }
+}
+
 /// A lost-records notice with sequence number `seq`, flags `flags` and timestamps
 /// `now` (boottime, realtime).
 pub fn lost_record(lost: &Lost, seq: u64, flags: u16, now: (u64, u64)) -> Record {
     use zerocopy::IntoBytes;
 
-    let mut rec = Record {
-        hdr: abi::Header {
-            size: abi::RECORD_SIZE as u16,
-            version: abi::ABI_VERSION as u8,
-            source: abi::SRC_LOST,
-            severity: abi::SEV_INFO,
-            flags,
-            count: 1,
-            seq,
-            boottime_ns: now.0,
-            realtime_ns: now.1,
-            ..abi::Header::default()
-        },
-        payload: [0; abi::PAYLOAD_SIZE],
-    };
+    let mut rec = blank(abi::SRC_LOST, abi::SEV_INFO);
+    rec.hdr.flags = flags;
+    rec.hdr.seq = seq;
+    rec.hdr.boottime_ns = now.0;
+    rec.hdr.realtime_ns = now.1;
     let bytes = lost.as_bytes();
     if let Some(dst) = rec.payload.get_mut(..bytes.len()) {
         dst.copy_from_slice(bytes);

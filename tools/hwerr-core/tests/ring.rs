@@ -18,18 +18,7 @@ fn ring(cap: usize) -> TestRing {
     .expect("valid ring")
 }
 
-fn record(source: u8, severity: u8) -> Record {
-    Record {
-        hdr: abi::Header {
-            size: abi::RECORD_SIZE as u16,
-            source,
-            severity,
-            count: 1,
-            ..abi::Header::default()
-        },
-        payload: [0; abi::PAYLOAD_SIZE],
-    }
-}
+use hwerr_core::ring::blank as record;
 
 /// An overrun notice made for this reader (not a record appended to the ring).
 fn synthetic(rec: &Record) -> bool {

@@ -35,7 +35,7 @@ OUT ?= $(CURDIR)/build
 KERNEL_RS := $(shell find hwerr hadetect cluster_msg kexec_handoff crashdump include samples \
 		-name '*.rs' 2>/dev/null)
 
-.PHONY: help setup kernel modules clippy lint fmt harness-unit userspace selftests vmtest check bench \
+.PHONY: guards help setup kernel modules clippy lint fmt harness-unit userspace selftests vmtest check bench \
 	check-harness check-boot check-fresh check-intree demo clean
 
 help:
@@ -43,13 +43,16 @@ help:
 	@echo
 	@echo '  make demo          boot the test VM with hasys loaded and show what it does'
 	@echo '  make check         the test suite: everything below, then the in-VM tests'
-	@echo '  make bench         hwerr latency/throughput figures on the bench kernel (no debug'
-	@echo '                     options) and the test kernel, one VM run each (no pass/fail)'
+	@echo '  make bench         hwerr latency/throughput and hadetect error-to-isolation figures'
+	@echo '                     on the bench kernel (no debug options) and the test kernel, one'
+	@echo '                     VM run each (no pass/fail)'
 	@echo
 	@echo '  make setup         install the toolchain, kernel source, bindgen, virtme-ng'
 	@echo '  make kernel        build (or reuse) the test kernel in $$HASYS_CACHE'
 	@echo '  make modules       build the five modules (KDIR=<build tree> for your own kernel)'
 	@echo '  make clippy        the modules again through clippy (CLIPPY=1), warnings as errors'
+	@echo '  make guards        compile hwerr/sources.c as for kernels without MCE, GHES, RAS or'
+	@echo '                     memory failure (the branches the test kernel never builds)'
 	@echo '  make lint          rustfmt on the kernel Rust, version strings agree, no tracked build output'
 	@echo '  make fmt           format all Rust: kernel (kernel .rustfmt.toml) and cargo'
 	@echo '  make userspace     cargo fmt --check, clippy -D warnings and test on tools/; samples/hwerr'
@@ -83,6 +86,10 @@ modules:
 clippy:
 	$(KMAKE) CLIPPY=1 modules
 
+# sources.c's #ifdef branches for kernels without MCE, GHES, RAS or memory failure.
+guards:
+	@scripts/check-guards.sh "$(OUT)/guards" $(KMAKE)
+
 lint:
 	@scripts/lint-tree.sh
 	$(RUSTFMT) --check --edition 2021 --config-path $(KSRC)/.rustfmt.toml $(KERNEL_RS)
@@ -107,12 +114,15 @@ harness-unit:
 selftests:
 	@scripts/stage-selftests.sh "$(OUT)/kselftest"
 
+# hactl runs in the VM too (the hadetect selftests drive it).
 vmtest: selftests
-	@scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)" --mode test
+	$(HASYS_CARGO) build --locked -p hactl
+	@HASYS_HACTL=$(CARGO_TARGET_DIR)/debug/hactl \
+		scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)" --mode test
 
 # The last line of a complete run is vmtest's "N passed, N failed".
 check: setup
-	@$(MAKE) --no-print-directory kernel clippy modules lint harness-unit userspace vmtest
+	@$(MAKE) --no-print-directory kernel clippy modules guards lint harness-unit userspace vmtest
 
 check-harness: setup kernel modules selftests
 	@echo 'check-harness: HASYS_SELFTEST_FAIL=1: the canary selftest fails; the run must fail'
@@ -157,11 +167,14 @@ bench: setup kernel modules
 	$(MAKE) --no-print-directory KDIR=$(BENCH_KDIR) -C $(BENCH_TREE) modules >$(OUT)/bench-modules.log
 	$(CC) -std=gnu11 -O2 -Wall -Werror -pthread -Iinclude/uapi tools/bench/hwerr_bench.c \
 		-o $(OUT)/hwerr_bench
+	$(CC) -std=gnu11 -O2 -Wall -Werror -pthread -Iinclude/uapi tools/bench/hadetect_bench.c \
+		-o $(OUT)/hadetect_bench
 	@echo '=== bench kernel (no KASAN, lockdep, kmemleak): $(BENCH_KDIR)'
-	@HASYS_BENCH=$(OUT)/hwerr_bench scripts/vmtest.py --kdir "$(BENCH_KDIR)" \
+	@HASYS_BENCH=$(OUT)/hwerr_bench HASYS_HADETECT_BENCH=$(OUT)/hadetect_bench \
+		scripts/vmtest.py --kdir "$(BENCH_KDIR)" \
 		--moddir $(BENCH_TREE) --out "$(OUT)/bench-fast" --mode bench
 	@echo '=== test kernel (KASAN, lockdep, kmemleak): $(KDIR)'
-	@HASYS_BENCH=$(OUT)/hwerr_bench \
+	@HASYS_BENCH=$(OUT)/hwerr_bench HASYS_HADETECT_BENCH=$(OUT)/hadetect_bench \
 		scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/bench" --mode bench
 
 clean:

@@ -2,16 +2,18 @@
 
 // Copyright (C) 2026 The hasys authors.
 
-//! hadetect: policy engine.
+//! hadetect: the policy engine.
 //!
-//! hadetect turns the hwerr record stream into decisions: SERD-style "N in T"
-//! thresholds per component, fault isolation (soft-offline a page, offline a CPU,
-//! isolate a PCI device) and the node health state HA stacks consume.
+//! hadetect reads every hwerr record (an in-kernel consumer), charges each error to
+//! the part it accuses (`classify.rs`), keeps "N errors in T" rules per fault class
+//! (`engine.rs`), isolates the failing part instead of letting the node degrade or
+//! die (soft-offline a page, offline a CPU, unbind or remove a PCI function;
+//! `policy.rs`, `isolate.c`) and publishes the node's health (`health.rs`) in
+//! `/sys/kernel/ha/hadetect/` (`sysfs.c`) and as records on `/dev/hwerr`.
 //!
-//! At this stage the module registers its directory `/sys/kernel/ha/hadetect/` through
-//! hwerr's API, which is also what makes it depend on `hwerr.ko`.
+//! Documentation/hasys/hadetect.rst describes the policy model.
 
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::Arc};
 
 #[path = "../include/hasys/hwerr.rs"]
 mod hwerr;
@@ -21,23 +23,171 @@ mod hwerr;
 #[path = "../include/uapi/linux/hwerr.rs"]
 mod abi;
 
+// hwerr's MCE status bits and vendor numbers, which `classify.rs` reads records by.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../hwerr/severity.rs"]
+mod severity;
+
+// The pure files, shared with userspace (tools/hadetect-core), which uses all of their
+// `pub` items.
+#[allow(unreachable_pub)]
+mod agents;
+#[allow(unreachable_pub)]
+mod classify;
+#[allow(unreachable_pub)]
+mod engine;
+#[allow(unreachable_pub)]
+mod health;
+
+mod policy;
+
 module! {
     type: HadetectModule,
     name: "hadetect",
     authors: ["The hasys authors"],
-    description: "hasys policy engine",
+    description: "hasys policy engine: thresholds, fault isolation, node health",
     license: "GPL",
 }
 
-/// hadetect's module state.
+mod ffi {
+    use kernel::{bindings, prelude::*};
+
+    extern "C" {
+        // isolate.c
+        pub(super) fn hadetect_wq_init() -> c_int;
+        pub(super) fn hadetect_wq_exit();
+        // overload.c
+        pub(super) fn hadetect_oom_init() -> c_int;
+        pub(super) fn hadetect_oom_exit();
+        // agent_dev.c
+        pub(super) fn hadetect_dev_init() -> c_int;
+        pub(super) fn hadetect_dev_exit();
+        // sysfs.c
+        pub(super) fn hadetect_sysfs_groups() -> *mut *const bindings::attribute_group;
+    }
+}
+
+/// The action runner's queue (`isolate.c`): created at load, stopped and freed on
+/// drop.
+struct Runner;
+
+impl Runner {
+    fn start() -> Result<Self> {
+        // SAFETY: Process context; paired with `hadetect_wq_exit()` in `drop`.
+        kernel::error::to_result(unsafe { ffi::hadetect_wq_init() })?;
+        Ok(Self)
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        // SAFETY: `start` created the queue; this is the only exit.
+        unsafe { ffi::hadetect_wq_exit() };
+    }
+}
+
+/// A C registration (`start` returned 0) undone by `stop` on drop.
+struct Registered(unsafe extern "C" fn());
+
+impl Registered {
+    /// Calls `start`; on success, `stop` runs on drop.
+    ///
+    /// # Safety
+    ///
+    /// `stop` undoes a successful `start`, and may be called in process context.
+    unsafe fn new(
+        start: unsafe extern "C" fn() -> c_int,
+        stop: unsafe extern "C" fn(),
+    ) -> Result<Self> {
+        // SAFETY: Process context (module init).
+        kernel::error::to_result(unsafe { start() })?;
+        Ok(Self(stop))
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        // SAFETY: `new`'s `start` succeeded; this is the only `stop`.
+        unsafe { (self.0)() };
+    }
+}
+
+/// hadetect's module state. Fields drop in order: `/dev/hadetect` (no agent calls;
+/// an open file pins the module, so none is open here), the OOM notifier (no more
+/// kicks), the consumer (no more records), the runner (no more actions), the sysfs
+/// directory (no more reads and writes), and last the policy they all use.
 struct HadetectModule {
+    _dev: Registered,
+    _oom: Registered,
+    _consumer: Pin<KBox<hwerr::ConsumerRegistration<policy::Policy>>>,
+    _runner: Runner,
     _component: hwerr::Component,
+    policy: Published,
+}
+
+/// The policy, published to the C callbacks (`policy::POLICY`) for as long as this
+/// lives.
+struct Published(Arc<policy::Policy>);
+
+impl Published {
+    fn new(policy: Arc<policy::Policy>) -> Self {
+        // SAFETY: `Published` holds a reference, and unpublishes before dropping it.
+        // The module drops it last, after everything that calls into the policy.
+        unsafe { policy.publish_global() };
+        Self(policy)
+    }
+}
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        self.0.unpublish();
+    }
 }
 
 impl kernel::Module for HadetectModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // The queue first: the consumer may kick it at once.
+        let runner = Runner::start()?;
+        let consumer = KBox::pin_init(
+            hwerr::ConsumerRegistration::new(
+                policy::Policy::new()?,
+                hwerr::ConsumerOptions::default(),
+            ),
+            GFP_KERNEL,
+        )?;
+        let policy = Published::new(consumer.data_arc());
+        // SAFETY: `hadetect_oom_exit()` unregisters what `hadetect_oom_init()`
+        // registered; both in process context.
+        let oom = unsafe { Registered::new(ffi::hadetect_oom_init, ffi::hadetect_oom_exit)? };
+        // SAFETY: As above, for the misc device; its callbacks answer `ENODEV` while
+        // no policy is published.
+        let dev = unsafe { Registered::new(ffi::hadetect_dev_init, ffi::hadetect_dev_exit)? };
+        // The directory last: once `health` is notified through its kobject, nothing
+        // after it may fail (a failure would drop the directory first).
+        // SAFETY: `hadetect_sysfs_groups()` returns sysfs.c's static, NULL-terminated
+        // table, never written; its callbacks answer `ENODEV` whenever no policy is
+        // published, so they are sound at any time.
+        let groups = unsafe { hwerr::AttributeGroups::from_raw(ffi::hadetect_sysfs_groups()) };
+        let component = hwerr::Component::with_groups(c"hadetect", &groups)?;
+        // SAFETY: The kobject lives as long as `component`; `drop` clears it first.
+        unsafe { policy.0.set_kobj(component.as_raw()) };
+        // A rule that fired before the policy was published kicked a runner that
+        // found none: run once now.
+        policy::kick(0);
         Ok(Self {
-            _component: hwerr::Component::new(c"hadetect")?,
+            _dev: dev,
+            _oom: oom,
+            _consumer: consumer,
+            _runner: runner,
+            _component: component,
+            policy,
         })
+    }
+}
+
+impl Drop for HadetectModule {
+    fn drop(&mut self) {
+        // SAFETY: Null is always allowed (the directory is still live here).
+        unsafe { self.policy.0.set_kobj(core::ptr::null_mut()) };
     }
 }

@@ -117,8 +117,8 @@ static G: Global = Global {
     log: Atomic::new(ptr::null()),
     pools: Atomic::new(ptr::null_mut()),
     slots: Atomic::new(0),
-    // MCE to software, as the sources are numbered.
-    enabled: Atomic::new(((1u32 << abi::SRC_LOST) - 1) & !1),
+    // Every source but none and lost.
+    enabled: Atomic::new(((1u32 << abi::SRC_NR) - 1) & !(1 | 1 << abi::SRC_LOST)),
     captured: [const { Atomic::new(0) }; SRC_SLOTS],
     dropped: [const { Atomic::new(0) }; SRC_SLOTS],
     ignored: [const { Atomic::new(0) }; SRC_SLOTS],
@@ -452,6 +452,54 @@ pub(crate) unsafe extern "C" fn hwerr_report_flags(
     0
 }
 
+/// Whether `source` is a module's own source (`SOURCE_NAMES[source]` is the module
+/// that reports it), which `hwerr_report_event()` takes.
+pub(crate) fn is_module_source(source: u8) -> bool {
+    (abi::SRC_HADETECT..abi::SRC_NR).contains(&source)
+}
+
+/// See `hwerr_report_event()` in `include/hasys/hwerr.h`. Context: any.
+///
+/// # Safety
+///
+/// `payload` is null or points to `len` readable bytes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn hwerr_report_event_rs(
+    source: u8,
+    severity: u8,
+    payload: *const c_void,
+    len: usize,
+) -> c_int {
+    if !is_module_source(source) || severity >= abi::SEV_NR || len > abi::PAYLOAD_SIZE {
+        return EINVAL.to_errno();
+    }
+    if payload.is_null() && len != 0 {
+        return EINVAL.to_errno();
+    }
+    if G.enabled.load(Relaxed) & 1 << source == 0 {
+        count(&G.ignored, source);
+        return ENODEV.to_errno();
+    }
+    let rec = begin(source, severity, false);
+    if rec.is_null() {
+        return if running() { ENOSPC } else { ENODEV }.to_errno();
+    }
+    if len != 0 {
+        // SAFETY: `begin` gave us this record until commit; `payload` has `len <=
+        // PAYLOAD_SIZE` bytes by the safety requirements, and cannot overlap a slot.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                payload.cast::<u8>(),
+                ptr::addr_of_mut!((*rec).payload).cast::<u8>(),
+                len,
+            )
+        };
+    }
+    // SAFETY: `rec` came from `begin` here.
+    unsafe { commit(rec, false) };
+    0
+}
+
 /// The counters the sysfs files show (`percpu_capture.c`): `kind` 0 captured, 1
 /// dropped, 2 ignored, 3 coalesced. Context: any.
 #[no_mangle]
@@ -680,3 +728,252 @@ extern "C" fn hwerr_grade_mf(result: u32) -> u8 {
 }
 
 const _: () = assert!(core::mem::size_of::<Record>() == abi::RECORD_SIZE);
+
+#[cfg(CONFIG_HASYS_KUNIT_TEST)]
+#[kernel::prelude::kunit_tests(hasys_capture)]
+mod tests {
+    use super::*;
+    use crate::ring::Step;
+
+    extern "C" {
+        // sync_helpers.c.
+        fn hwerr_pin(irqs_off: bool) -> c_ulong;
+        fn hwerr_unpin(irqs_off: bool, flags: c_ulong);
+    }
+
+    const CODE: u32 = 0x4b43;
+
+    /// NMI-path captures (the deferred path, with interrupts off so the irq_work
+    /// cannot run first) are appended in capture order by `drain_pending()`, the
+    /// function `Capture::drop` runs at unload, and their slots come back.
+    #[test]
+    fn deferred_captures_drain_in_order() -> Result {
+        assert!(running());
+        let log = Arc::pin_init(Log::new(16)?, GFP_KERNEL)?;
+        // Every slot of this CPU once `capture_slots` is small (the reload tests use 1).
+        let n = G.slots.load(Relaxed).min(5);
+        let mut rcs = [0; 5];
+        // SAFETY: Undone below in this task, on this CPU, with the same argument.
+        let irq = unsafe { hwerr_pin(true) };
+        for (i, rc) in (0..n).zip(rcs.iter_mut()) {
+            let data = [u64::from(i), 0, 0, 0];
+            // SAFETY: Valid strings and data for the call.
+            *rc = unsafe {
+                hwerr_report_flags(
+                    REPORT_FORCE | REPORT_DEFER,
+                    c"kunit".as_char_ptr(),
+                    abi::SEV_INFO,
+                    CODE,
+                    data.as_ptr(),
+                    ptr::null(),
+                )
+            };
+        }
+        drain_pending(&log);
+        // SAFETY: Undoes `hwerr_pin(true)` above.
+        unsafe { hwerr_unpin(true, irq) };
+        assert_eq!(rcs, [0; 5]);
+        let mut cur = log.cursor();
+        let mut seen = 0u32;
+        while let Step::Record(rec) = log.next(&mut cur) {
+            let Ok((sw, _)) = Software::read_from_prefix(&rec.payload[..]) else {
+                continue;
+            };
+            // Another CPU's NMI-path capture may have been drained here too.
+            if rec.hdr.source == abi::SRC_SOFTWARE && sw.code == CODE {
+                assert_eq!(sw.data[0], u64::from(seen));
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, n);
+        // The slots are free again: as many deferred captures fit once more.
+        // SAFETY: As above.
+        let irq = unsafe { hwerr_pin(true) };
+        let mut again = 0;
+        for _ in 0..n {
+            // SAFETY: As above.
+            let rc = unsafe {
+                hwerr_report_flags(
+                    REPORT_FORCE | REPORT_DEFER,
+                    c"kunit".as_char_ptr(),
+                    abi::SEV_INFO,
+                    CODE,
+                    ptr::null(),
+                    ptr::null(),
+                )
+            };
+            again += u32::from(rc == 0);
+        }
+        drain_pending(&log);
+        // SAFETY: As above.
+        unsafe { hwerr_unpin(true, irq) };
+        assert_eq!(again, n);
+        Ok(())
+    }
+
+    /// `hwerr_report_event()` takes only module sources and payloads that fit.
+    #[test]
+    fn report_event_checks_source_and_length() {
+        let payload = [0u8; abi::PAYLOAD_SIZE + 1];
+        let p = payload.as_ptr().cast::<c_void>();
+        let einval = EINVAL.to_errno();
+        for src in [
+            abi::SRC_NONE,
+            abi::SRC_MCE,
+            abi::SRC_SOFTWARE,
+            abi::SRC_LOST,
+            abi::SRC_NR,
+        ] {
+            // SAFETY: `p` has `PAYLOAD_SIZE` readable bytes.
+            let rc = unsafe { hwerr_report_event_rs(src, abi::SEV_INFO, p, 8) };
+            assert_eq!(rc, einval);
+        }
+        // SAFETY: As above; the lengths and severity are refused before any read.
+        unsafe {
+            assert_eq!(
+                hwerr_report_event_rs(abi::SRC_HADETECT, abi::SEV_NR, p, 8),
+                einval
+            );
+            assert_eq!(
+                hwerr_report_event_rs(abi::SRC_HADETECT, abi::SEV_INFO, p, payload.len()),
+                einval
+            );
+            assert_eq!(
+                hwerr_report_event_rs(abi::SRC_HADETECT, abi::SEV_INFO, ptr::null(), 8),
+                einval
+            );
+        }
+    }
+}
+
+/// The claim of SERR and IOCHK NMIs (`nmi_claim`, `sources.c`): QEMU raises neither,
+/// so the decision the NMI handler acts on is tested here, port writes included.
+#[cfg(all(CONFIG_HASYS_KUNIT_TEST, CONFIG_X86))]
+#[kernel::prelude::kunit_tests(hasys_nmi)]
+mod nmi_tests {
+    use crate::abi;
+    use kernel::prelude::*;
+
+    extern "C" {
+        // sources.c; see `nmi_claim.h`.
+        fn hwerr_nmi_decide(nmi_type: u32, reason: u8, claim: bool, ack: *mut u8) -> c_int;
+    }
+
+    // asm/nmi.h (sources.c asserts these values).
+    const NMI_DONE: c_int = 0;
+    const NMI_HANDLED: c_int = 1;
+    // asm/mach_traps.h: the NMI reason port (0x61).
+    const REASON_SERR: u8 = 0x80;
+    const REASON_IOCHK: u8 = 0x40;
+    const REASON_CLEAR_SERR: u8 = 0x04;
+    const REASON_CLEAR_IOCHK: u8 = 0x08;
+    const REASON_CLEAR_MASK: u8 = 0x0f;
+
+    /// What `ack` holds when `hwerr_nmi_decide()` did not write it.
+    const UNTOUCHED: u8 = 0xa5;
+
+    /// Types no handler of hwerr's is called with as a SERR or IOCHK one.
+    const NOT_CLAIMABLE: [u32; 3] = [abi::NMI_UNKNOWN, 3, u32::MAX];
+    const EVERY_TYPE: [u32; 5] = [
+        abi::NMI_SERR,
+        abi::NMI_IO_CHECK,
+        abi::NMI_UNKNOWN,
+        3,
+        u32::MAX,
+    ];
+
+    fn decide(nmi_type: u32, reason: u8, claim: bool) -> (c_int, [u8; 2]) {
+        let mut ack = [UNTOUCHED; 2];
+        // SAFETY: `ack` has the two bytes `hwerr_nmi_decide()` may write; the call has
+        // no other effect.
+        let ret = unsafe { hwerr_nmi_decide(nmi_type, reason, claim, ack.as_mut_ptr()) };
+        (ret, ack)
+    }
+
+    /// drivers/edac/igen6_edac.c, `ecclog_nmi_handler()`: the SERR acknowledgement.
+    fn igen6_serr_ack(port: u8) -> [u8; 2] {
+        let mut reason = port & REASON_CLEAR_MASK;
+        reason |= REASON_CLEAR_SERR;
+        let first = reason;
+        reason &= !REASON_CLEAR_SERR;
+        [first, reason]
+    }
+
+    /// arch/x86/kernel/nmi.c, `io_check_error()`: the IOCHK clear and re-enable,
+    /// without the 2 s between them.
+    fn kernel_iochk_ack(port: u8) -> [u8; 2] {
+        let mut reason = (port & REASON_CLEAR_MASK) | REASON_CLEAR_IOCHK;
+        let first = reason;
+        reason &= !REASON_CLEAR_IOCHK;
+        [first, reason]
+    }
+
+    /// With `nmi_claim` off nothing is claimed and nothing written, whatever the type
+    /// and the port say.
+    #[test]
+    fn claim_off_leaves_every_nmi_to_the_kernel() {
+        for nmi_type in EVERY_TYPE {
+            for reason in 0..=u8::MAX {
+                assert_eq!(decide(nmi_type, reason, false), (NMI_DONE, [UNTOUCHED; 2]));
+            }
+        }
+    }
+
+    /// A claimed SERR NMI clears and re-enables the line exactly as igen6_edac does,
+    /// keeping the port's other writable bits (PIT gate, speaker).
+    #[test]
+    fn serr_is_claimed_with_igen6_ack() {
+        assert_eq!(
+            decide(abi::NMI_SERR, 0x80, true),
+            (NMI_HANDLED, [0x04, 0x00])
+        );
+        assert_eq!(
+            decide(abi::NMI_SERR, 0x83, true),
+            (NMI_HANDLED, [0x07, 0x03])
+        );
+        // A CLEAR_SERR bit still set (by an earlier, unclaimed SERR) ends cleared.
+        assert_eq!(
+            decide(abi::NMI_SERR, 0xa4, true),
+            (NMI_HANDLED, [0x04, 0x00])
+        );
+        for reason in 0..=u8::MAX {
+            let got = decide(abi::NMI_SERR, reason, true);
+            if reason & REASON_SERR != 0 {
+                assert_eq!(got, (NMI_HANDLED, igen6_serr_ack(reason)));
+            } else {
+                assert_eq!(got, (NMI_DONE, [UNTOUCHED; 2]));
+            }
+        }
+    }
+
+    /// A claimed IOCHK NMI clears and re-enables the line as `io_check_error()` does.
+    #[test]
+    fn iochk_is_claimed_with_kernel_ack() {
+        assert_eq!(
+            decide(abi::NMI_IO_CHECK, 0x40, true),
+            (NMI_HANDLED, [0x08, 0x00])
+        );
+        assert_eq!(
+            decide(abi::NMI_IO_CHECK, 0x4b, true),
+            (NMI_HANDLED, [0x0b, 0x03])
+        );
+        for reason in 0..=u8::MAX {
+            let got = decide(abi::NMI_IO_CHECK, reason, true);
+            if reason & REASON_IOCHK != 0 {
+                assert_eq!(got, (NMI_HANDLED, kernel_iochk_ack(reason)));
+            } else {
+                assert_eq!(got, (NMI_DONE, [UNTOUCHED; 2]));
+            }
+        }
+    }
+
+    /// Unknown NMIs (the watchdogs and perf share that path) are never claimed.
+    #[test]
+    fn unknown_is_never_claimed() {
+        for nmi_type in NOT_CLAIMABLE {
+            for reason in 0..=u8::MAX {
+                assert_eq!(decide(nmi_type, reason, true), (NMI_DONE, [UNTOUCHED; 2]));
+            }
+        }
+    }
+}

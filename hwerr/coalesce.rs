@@ -242,10 +242,6 @@ impl<S: core::ops::DerefMut<Target = [Tracker]>> Coalescer<S> {
         self.storage.get_mut(TRACKERS..).unwrap_or(&mut [])
     }
 
-    fn expired(&self, start_ns: u64, now_ns: u64) -> bool {
-        now_ns.saturating_sub(start_ns) >= self.cfg.window_ns
-    }
-
     /// The summary of `t`'s folded errors, if any; `t` keeps its window.
     fn take_summary(t: &mut Tracker, mixed: bool) -> Option<Record> {
         if t.folded == 0 {
@@ -407,13 +403,5 @@ impl<S: core::ops::DerefMut<Target = [Tracker]>> Coalescer<S> {
             };
         }
         Verdict::Log
-    }
-
-    /// Whether any tracker's window has passed at `now_ns` (a flush would emit or
-    /// free something).
-    pub fn due(&self, now_ns: u64) -> bool {
-        self.storage
-            .iter()
-            .any(|t| t.used && self.expired(t.start_ns, now_ns))
     }
 }

@@ -102,7 +102,17 @@ impl Consumer {
 
     /// Whether `rec` is this consumer's own report, which it does not want.
     fn skips(&self, rec: &Record) -> bool {
-        if self.own || rec.hdr.source != abi::SRC_SOFTWARE {
+        if self.own {
+            return false;
+        }
+        if crate::capture::is_module_source(rec.hdr.source) {
+            let name = abi::SOURCE_NAMES
+                .get(usize::from(rec.hdr.source))
+                .map_or(&b""[..], |n| n.as_bytes());
+            return self.name.get(..name.len()) == Some(name)
+                && self.name.get(name.len()).is_none_or(|&b| b == 0);
+        }
+        if rec.hdr.source != abi::SRC_SOFTWARE {
             return false;
         }
         Software::ref_from_prefix(&rec.payload[..])
@@ -518,7 +528,10 @@ mod tests {
             severity_mask: 0,
         };
         let reg = KBox::pin_init(
-            ConsumerRegistration::new(Counter(Atomic::new(0), Atomic::new(0)), opts),
+            ConsumerRegistration::new(
+                Ok::<_, Error>(Counter(Atomic::new(0), Atomic::new(0))),
+                opts,
+            ),
             GFP_KERNEL,
         )?;
         api::report(abi::SEV_INFO, 0x4b55, &[1, 2, 3, 4], c"kunit consumer")?;

@@ -344,6 +344,16 @@ mod tests {
     }
 
     #[test]
+    fn irq_lock_try_lock_fails_while_held() -> Result {
+        let log = Arc::pin_init(Log::new(16)?, GFP_KERNEL)?;
+        let held = log.ring.lock();
+        assert!(log.ring.try_lock().is_none());
+        drop(held);
+        assert!(log.ring.try_lock().is_some());
+        Ok(())
+    }
+
+    #[test]
     fn bad_source_is_einval_and_not_logged() -> Result {
         let log = Arc::pin_init(Log::new(16)?, GFP_KERNEL)?;
         assert_eq!(log.append(&record(16, 0), true).err(), Some(EINVAL));

@@ -28,6 +28,7 @@
 
 #include <hasys/hwerr.h>
 
+#include "nmi_claim.h"
 #include "percpu_capture.h"
 
 static unsigned int capture_slots = 32;
@@ -149,6 +150,13 @@ int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
 }
 EXPORT_SYMBOL_GPL(__hwerr_report);
 
+/* Context: any (see <hasys/hwerr.h>). */
+int hwerr_report_event(u8 source, u8 severity, const void *payload, size_t len)
+{
+	return hwerr_report_event_rs(source, severity, payload, len);
+}
+EXPORT_SYMBOL_GPL(hwerr_report_event);
+
 /* Context: process (see <hasys/hwerr.h>); the registry is Rust (consumer.rs). */
 int hwerr_consumer_register(struct hwerr_consumer *consumer)
 {
@@ -182,7 +190,8 @@ void hwerr_consumer_release(struct hwerr_consumer *consumer)
 EXPORT_SYMBOL_GPL(hwerr_consumer_release);
 
 /*
- * /sys/kernel/ha/hwerr/<source>/{enabled,captured,dropped,ignored}. Context: process.
+ * /sys/kernel/ha/hwerr/<source>/{enabled,captured,dropped,ignored,coalesced}, and
+ * nmi/{claimed_serr,claimed_io_check}. Context: process.
  */
 struct hwerr_src_attr {
 	struct kobj_attribute attr;
@@ -229,7 +238,31 @@ static ssize_t coalesced_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%llu\n", hwerr_capture_counter(3, to_src(attr)));
 }
 
-#define HWERR_SRC_GROUP(_name, _src)						\
+/* NMIs of one type that hwerr claimed (nmi_claim, sources.c). */
+struct hwerr_nmi_attr {
+	struct kobj_attribute attr;
+	u32 nmi_type;
+};
+
+static ssize_t claimed_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	u32 nmi_type = container_of(attr, struct hwerr_nmi_attr, attr)->nmi_type;
+
+	return sysfs_emit(buf, "%lu\n", hwerr_nmi_claimed(nmi_type));
+}
+
+static struct hwerr_nmi_attr nmi_claimed_serr = {
+	.attr = __ATTR(claimed_serr, 0444, claimed_show, NULL),
+	.nmi_type = HWERR_NMI_SERR,
+};
+
+static struct hwerr_nmi_attr nmi_claimed_io_check = {
+	.attr = __ATTR(claimed_io_check, 0444, claimed_show, NULL),
+	.nmi_type = HWERR_NMI_IO_CHECK,
+};
+
+/* The source's files, then its own (the varargs: struct attribute pointers). */
+#define HWERR_SRC_GROUP(_name, _src, ...)					\
 	static struct hwerr_src_attr _name##_enabled = {			\
 		.attr = __ATTR(enabled, 0644, enabled_show, enabled_store),	\
 		.src = _src,							\
@@ -256,6 +289,7 @@ static ssize_t coalesced_show(struct kobject *kobj, struct kobj_attribute *attr,
 		&_name##_dropped.attr.attr,					\
 		&_name##_ignored.attr.attr,					\
 		&_name##_coalesced.attr.attr,					\
+		##__VA_ARGS__,							\
 		NULL,								\
 	};									\
 	static const struct attribute_group _name##_group = {			\
@@ -266,10 +300,12 @@ static ssize_t coalesced_show(struct kobject *kobj, struct kobj_attribute *attr,
 HWERR_SRC_GROUP(mce, HWERR_SRC_MCE);
 HWERR_SRC_GROUP(edac, HWERR_SRC_EDAC);
 HWERR_SRC_GROUP(aer, HWERR_SRC_AER);
-HWERR_SRC_GROUP(nmi, HWERR_SRC_NMI);
+HWERR_SRC_GROUP(nmi, HWERR_SRC_NMI, &nmi_claimed_serr.attr.attr,
+		&nmi_claimed_io_check.attr.attr);
 HWERR_SRC_GROUP(ghes, HWERR_SRC_GHES);
 HWERR_SRC_GROUP(memory_failure, HWERR_SRC_MEMORY_FAILURE);
 HWERR_SRC_GROUP(software, HWERR_SRC_SOFTWARE);
+HWERR_SRC_GROUP(hadetect, HWERR_SRC_HADETECT);
 
 /*
  * /sys/kernel/ha/hwerr/storm/{window_ms,burst,rate}: the storm coalescing
@@ -349,7 +385,7 @@ static const struct attribute_group storm_group = {
 
 static const struct attribute_group *hwerr_groups[] = {
 	&mce_group, &edac_group, &aer_group, &nmi_group, &ghes_group,
-	&memory_failure_group, &software_group, &storm_group, NULL,
+	&memory_failure_group, &software_group, &hadetect_group, &storm_group, NULL,
 };
 
 const struct attribute_group **hwerr_sysfs_groups(void)

@@ -53,6 +53,9 @@ void hwerr_capture_commit(struct hwerr_record *rec);
 int hwerr_report_flags(unsigned int flags, const char *origin, u8 severity, u32 code,
 		       const u64 *data, const char *msg);
 
+/* The Rust half of hwerr_report_event() (capture.rs). Context: any. */
+int hwerr_report_event_rs(u8 source, u8 severity, const void *payload, size_t len);
+
 /* The irq_work: appends the NMI-context captures. Context: IRQ. */
 void hwerr_capture_drain(void);
 

@@ -12,7 +12,10 @@
  *           NMI_IO_CHECK handlers; they record and return NMI_DONE, so the kernel's
  *           own decision is unchanged. The SERR/IOCHK chains expect one owner (the
  *           kernel WARNs when a second handler registers, e.g. beside hpwdt on HPE
- *           machines), so hwerr joins them only when asked.
+ *           machines), so hwerr joins them only when asked. With nmi_claim=1 as
+ *           well, a recorded SERR/IOCHK NMI is claimed instead (NMI_HANDLED, port
+ *           0x61 acknowledged here): the kernel then does not panic on it where an
+ *           admin set panic_on_unrecovered_nmi or panic_on_io_nmi.
  *   GHES    ghes_register_report_chain() (memory sections), the vendor record
  *           notifier (non-standard sections) and ras:arm_event. ras:non_standard_event
  *           reports the very sections the vendor notifier gets, so it is not hooked:
@@ -31,6 +34,7 @@
  * graded in Rust (severity.rs), with unit tests over real register values.
  */
 
+#include <linux/atomic.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/notifier.h>
@@ -51,6 +55,8 @@
 #include <asm/mce.h>
 #endif
 #ifdef CONFIG_X86
+#include <linux/io.h>
+#include <asm/mach_traps.h>
 #include <asm/nmi.h>
 #include <asm/x86_init.h>
 #endif
@@ -61,12 +67,19 @@
 #undef TRACE_INCLUDE_FILE
 #include <trace/events/signal.h>
 
+#include "nmi_claim.h"
 #include "percpu_capture.h"
 
 static bool nmi_serr_iochk;
 module_param(nmi_serr_iochk, bool, 0444);
 MODULE_PARM_DESC(nmi_serr_iochk,
 		 "also record SERR and IOCHK NMIs (default off: those handler chains expect one owner)");
+
+/* Read in NMI context: a change takes effect at the next NMI. */
+static bool nmi_claim;
+module_param(nmi_claim, bool, 0644);
+MODULE_PARM_DESC(nmi_claim,
+		 "with nmi_serr_iochk=1, claim the SERR and IOCHK NMIs hwerr records instead of letting the kernel handle (and maybe panic on) them (default off)");
 
 /* ---- MCE ---- */
 
@@ -371,40 +384,114 @@ static int hwerr_ghes_hook(void) { return 0; }
 static void hwerr_ghes_unhook(void) { }
 #endif /* CONFIG_ACPI_APEI_GHES */
 
-/* ---- NMI; context: NMI ---- */
+/* ---- NMI ---- */
+
+/* Claims per enum hwerr_nmi_type (unknown NMIs are never claimed). */
+static atomic_long_t hwerr_nmi_claims[HWERR_NMI_IO_CHECK + 1];
+
+/* Context: any. */
+unsigned long hwerr_nmi_claimed(u32 nmi_type)
+{
+	if (nmi_type >= ARRAY_SIZE(hwerr_nmi_claims))
+		return 0;
+	return atomic_long_read(&hwerr_nmi_claims[nmi_type]);
+}
 
 #ifdef CONFIG_X86
 
+/* The KUnit suite hasys_nmi compares against these values. */
+static_assert(NMI_DONE == 0 && NMI_HANDLED == 1);
+
+/*
+ * Context: any, including NMI; pure (see nmi_claim.h). The writes are the kernel's
+ * own, made at once: pci_serr_error() sets NMI_REASON_CLEAR_SERR and leaves it set
+ * (SERR NMIs stay off), so this clears it again as igen6_edac's NMI handler does;
+ * io_check_error() sets NMI_REASON_CLEAR_IOCHK and clears it after busy-waiting
+ * 2 s in NMI, which this does not. Only the low nibble of port 0x61 is writable.
+ */
+int hwerr_nmi_decide(u32 nmi_type, u8 reason, bool claim, u8 *ack)
+{
+	u8 clear;
+
+	if (!claim)
+		return NMI_DONE;
+	switch (nmi_type) {
+	case HWERR_NMI_SERR:
+		if (!(reason & NMI_REASON_SERR))
+			return NMI_DONE;
+		clear = NMI_REASON_CLEAR_SERR;
+		break;
+	case HWERR_NMI_IO_CHECK:
+		if (!(reason & NMI_REASON_IOCHK))
+			return NMI_DONE;
+		clear = NMI_REASON_CLEAR_IOCHK;
+		break;
+	default:
+		/* Unknown NMIs: the watchdogs and perf share that path; never claimed. */
+		return NMI_DONE;
+	}
+	ack[0] = (reason & NMI_REASON_CLEAR_MASK) | clear;	/* clear, line off */
+	ack[1] = ack[0] & ~clear;				/* line on again */
+	return NMI_HANDLED;
+}
+
+/*
+ * Context: NMI (default_do_nmi(); for SERR and IOCHK under nmi_reason_lock, right
+ * after the kernel read the reason port). Records the NMI, then claims it if asked
+ * (nmi_claim). An NMI that could not be recorded (source disabled, the CPU's slots
+ * all in flight) is never claimed: the kernel handles it as it would without hwerr,
+ * so no NMI is survived unseen, and NMIs that come faster than the slots drain fall
+ * back to the kernel's own handling.
+ */
 static int hwerr_nmi(unsigned int type, struct pt_regs *regs)
 {
 	struct hwerr_record *rec;
+	u8 ack[HWERR_NMI_ACKS];
+	u32 nmi_type;
+	u8 reason = 0;
+	int ret;
 
-	rec = hwerr_capture_begin(HWERR_SRC_NMI, type == NMI_UNKNOWN ?
+	switch (type) {
+	case NMI_SERR:
+		nmi_type = HWERR_NMI_SERR;
+		break;
+	case NMI_IO_CHECK:
+		nmi_type = HWERR_NMI_IO_CHECK;
+		break;
+	default:
+		nmi_type = HWERR_NMI_UNKNOWN;
+	}
+	if (nmi_type != HWERR_NMI_UNKNOWN)
+		reason = x86_platform.get_nmi_reason();
+	rec = hwerr_capture_begin(HWERR_SRC_NMI, nmi_type == HWERR_NMI_UNKNOWN ?
 				  HWERR_SEV_INFO : HWERR_SEV_FATAL);
 	if (!rec)
 		return NMI_DONE;
-	switch (type) {
-	case NMI_SERR:
-		rec->u.nmi.nmi_type = HWERR_NMI_SERR;
-		rec->u.nmi.reason = x86_platform.get_nmi_reason();
-		break;
-	case NMI_IO_CHECK:
-		rec->u.nmi.nmi_type = HWERR_NMI_IO_CHECK;
-		rec->u.nmi.reason = x86_platform.get_nmi_reason();
-		break;
-	default:
-		rec->u.nmi.nmi_type = HWERR_NMI_UNKNOWN;
-	}
+	rec->u.nmi.nmi_type = nmi_type;
+	rec->u.nmi.reason = reason;
 	hwerr_capture_commit(rec);
-	return NMI_DONE;	/* record only: the kernel decides as it would without us */
+
+	ret = hwerr_nmi_decide(nmi_type, reason, READ_ONCE(nmi_claim), ack);
+	if (ret != NMI_HANDLED)
+		return NMI_DONE;	/* the kernel decides as it would without us */
+	/* What pci_serr_error()/io_check_error() would have written; they are skipped. */
+	outb(ack[0], NMI_REASON_PORT);
+	outb(ack[1], NMI_REASON_PORT);
+	atomic_long_inc(&hwerr_nmi_claims[nmi_type]);
+	return NMI_HANDLED;
 }
 
 static int hwerr_nmi_hook(void)
 {
 	int ret = register_nmi_handler(NMI_UNKNOWN, hwerr_nmi, 0, "hwerr");
 
-	if (ret || !nmi_serr_iochk)
+	if (ret)
 		return ret;
+	if (!nmi_serr_iochk) {
+		if (nmi_claim)
+			pr_warn("hwerr: nmi_claim has no effect without nmi_serr_iochk=1\n");
+		return 0;
+	}
 	ret = register_nmi_handler(NMI_SERR, hwerr_nmi, 0, "hwerr");
 	if (ret)
 		goto out_unknown;
@@ -429,6 +516,12 @@ static void hwerr_nmi_unhook(void)
 	unregister_nmi_handler(NMI_UNKNOWN, "hwerr");
 }
 #else
+/* Context: any. */
+int hwerr_nmi_decide(u32 nmi_type, u8 reason, bool claim, u8 *ack)
+{
+	return 0;	/* NMI_DONE */
+}
+
 static int hwerr_nmi_hook(void) { return 0; }
 static void hwerr_nmi_unhook(void) { }
 #endif /* CONFIG_X86 */

@@ -25,6 +25,7 @@ use kernel::{
 extern "C" {
     fn hwerr_spin_lock_irqsave(lock: *mut bindings::spinlock_t) -> c_ulong;
     fn hwerr_spin_unlock_irqrestore(lock: *mut bindings::spinlock_t, flags: c_ulong);
+    fn hwerr_spin_trylock_irqsave(lock: *mut bindings::spinlock_t, flags: *mut c_ulong) -> bool;
 }
 
 /// The `spin_lock_irqsave()` backend of [`IrqSpinLock`].
@@ -54,9 +55,9 @@ unsafe impl Backend for IrqSpinLockBackend {
     }
 
     unsafe fn try_lock(ptr: *mut Self::State) -> Option<Self::GuardState> {
-        // No caller needs it; a blocking lock is always correct here.
-        // SAFETY: As for `lock`.
-        Some(unsafe { hwerr_spin_lock_irqsave(ptr) })
+        let mut flags = 0;
+        // SAFETY: As for `lock`; `flags` is valid for writes.
+        unsafe { hwerr_spin_trylock_irqsave(ptr, &mut flags) }.then_some(flags)
     }
 
     unsafe fn unlock(ptr: *mut Self::State, flags: &Self::GuardState) {

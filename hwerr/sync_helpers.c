@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Calls Rust cannot make in 7.2 because they are C macros or inline functions:
- * spin_lock_irqsave()/spin_unlock_irqrestore() for sync.rs (the flags argument is an
+ * spin_lock_irqsave()/spin_trylock_irqsave()/spin_unlock_irqrestore() for sync.rs (the flags argument is an
  * lvalue, and 7.2 has no Rust SpinLockIrq), and migrate_disable()/local_irq_save()
  * for inject.rs. That is the only reason this is C.
  *
@@ -15,6 +15,7 @@
 
 unsigned long hwerr_spin_lock_irqsave(spinlock_t *lock);
 void hwerr_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+bool hwerr_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags);
 
 unsigned long hwerr_spin_lock_irqsave(spinlock_t *lock)
 {
@@ -27,6 +28,17 @@ unsigned long hwerr_spin_lock_irqsave(spinlock_t *lock)
 void hwerr_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
 {
 	spin_unlock_irqrestore(lock, flags);
+}
+
+/* On success interrupts are off and *@flags holds what to restore; else unchanged. */
+bool hwerr_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags)
+{
+	unsigned long f;
+
+	if (!spin_trylock_irqsave(lock, f))
+		return false;
+	*flags = f;
+	return true;
 }
 
 /*

@@ -14,7 +14,8 @@
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
 # HASYS_KSELFTEST_ARGS (run_kselftest.sh options, e.g. "-c lifecycle"),
 # HASYS_HOSTREQ (directory where tests ask the host for an NMI; see vmtest.py),
-# HASYS_BENCH (the benchmark binary, bench mode).
+# HASYS_BENCH (the benchmark binary, bench mode), HASYS_HADETECT_BENCH (hadetect's,
+# run after it if set).
 set -u
 res=$1
 mode=$2
@@ -122,6 +123,11 @@ run_bench() {
 	# The benchmark loads hwerr itself (with a log large enough to keep every
 	# record it injects); figures only, no pass/fail.
 	"$HASYS_BENCH"
+	# hadetect: from the Nth error to the isolation, against a userspace daemon.
+	if [ -n "${HASYS_HADETECT_BENCH:-}" ]; then
+		echo
+		"$HASYS_HADETECT_BENCH"
+	fi
 }
 
 case $mode in

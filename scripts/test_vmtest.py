@@ -126,6 +126,25 @@ class DmesgTest(unittest.TestCase):
                      "Call Trace:"]:
             self.assertEqual(self.run_log(f"[ 1.0] {line}\n").failed, ["dmesg"], line)
 
+    OOM = ("[ 9.0] kworker/0:1 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=-1, oom_score_adj=0\n"
+           "[ 9.0] CPU: 0 UID: 0 PID: 36 Comm: kworker/0:1 Not tainted 7.2.13 #1\n"
+           "[ 9.0] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009)\n"
+           "[ 9.0] Workqueue: events moom_callback\n"
+           "[ 9.0] Call Trace:\n"
+           "[ 9.0]  <TASK>\n"
+           "[ 9.0]  dump_stack_lvl+0x5d/0x80\n")
+
+    def test_oom_report_stack_is_allowed(self):
+        self.assertEqual(self.run_log(self.OOM).failed, [])
+
+    def test_oom_report_does_not_excuse_other_reports(self):
+        self.assertEqual(self.run_log(self.OOM + "[ 9.1] WARNING: CPU: 0 PID: 1 at mm/x.c:1\n").failed,
+                         ["dmesg"])
+        far = self.OOM.replace("[ 9.0] Call Trace:\n", "[ 9.0] x\n" * 9 + "[ 9.0] Call Trace:\n")
+        self.assertEqual(self.run_log(far).failed, ["dmesg"])
+        self.assertEqual(self.run_log(self.OOM.replace(" invoked oom-killer: gfp_mask=", " x: ")).failed,
+                         ["dmesg"])
+
     def test_missing_log_fails(self):
         v = vmtest.Verdict()
         with contextlib.redirect_stdout(io.StringIO()):
@@ -227,8 +246,9 @@ class RecordedRunTest(unittest.TestCase):
         self.assertIn("hwerr/sources: src.mce_corrected", v.failed)
 
     def test_program_skipped_as_a_whole_fails(self):
-        self.edit("kselftest.ktap", "ok 2 selftests: hwerr: device\n",
-                  "ok 2 selftests: hwerr: device # SKIP\n")
+        text = (self.res / "kselftest.ktap").read_text()
+        line = re.search(r"^ok \d+ selftests: hwerr: device$", text, re.M).group(0)
+        self.edit("kselftest.ktap", line + "\n", line + " # SKIP\n")
         v = self.judge()
         self.assertIn("kselftest hwerr/device: ran", v.failed)
 

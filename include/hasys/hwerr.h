@@ -65,6 +65,26 @@ int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
 #define hwerr_report(severity, code, data, msg) \
 	__hwerr_report(KBUILD_MODNAME, severity, code, data, msg)
 
+/**
+ * hwerr_report_event - log a record of a hasys module's own source
+ * @source: the reporting module's enum hwerr_source (HWERR_SRC_HADETECT for
+ *	hadetect): only these module sources are accepted.
+ * @severity: enum hwerr_severity.
+ * @payload: the source's payload (struct hwerr_hadetect for hadetect), or NULL.
+ * @len: its size, at most HWERR_PAYLOAD_SIZE; the rest of the record is zero.
+ *
+ * Like __hwerr_report(), the record goes through the per-CPU capture storage and is
+ * counted under its source in /sys/kernel/ha/hwerr/<source>/. A consumer whose name
+ * is the source's name (SOURCE_NAMES in the Rust ABI, e.g. "hadetect") does not see
+ * these records unless it sets HWERR_CONSUMER_OWN_REPORTS.
+ *
+ * Context: any, including NMI: lock-free, allocation-free, never sleeps.
+ * Return: 0; -EINVAL for a source that is not a module source, a bad severity or
+ * @len too long; -ENODEV when the source is disabled or hwerr is not capturing;
+ * -ENOSPC when the record was dropped (counted in the source's dropped counter).
+ */
+int hwerr_report_event(u8 source, u8 severity, const void *payload, size_t len);
+
 /* struct hwerr_consumer.flags */
 #define HWERR_CONSUMER_OWN_REPORTS	(1U << 0) /* also deliver this module's own reports */
 #define HWERR_CONSUMER_FROM_OLDEST	(1U << 1) /* start at the oldest logged record */
@@ -80,8 +100,9 @@ int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
  *	From inside notify(), hwerr_consumer_register() and _unregister() fail with
  *	-EDEADLK; hwerr_report() works, and the consumer does not see its own report
  *	unless @flags has HWERR_CONSUMER_OWN_REPORTS.
- * @name: the consumer's name: software records whose origin equals it are its own
- *	reports (hwerr_report() uses KBUILD_MODNAME; so does hwerr_consumer_init()).
+ * @name: the consumer's name: software records whose origin equals it, and records
+ *	of the module source of that name (hwerr_report_event()), are its own reports
+ *	(hwerr_report() uses KBUILD_MODNAME; so does hwerr_consumer_init()).
  * @flags: HWERR_CONSUMER_*.
  * @source_mask: bit (1 << enum hwerr_source) per source wanted; 0 for all.
  * @severity_mask: bit (1 << enum hwerr_severity) per severity wanted; 0 for all.

@@ -52,6 +52,14 @@ mod ffi {
             msg: *const c_char,
         ) -> c_int;
 
+        /// See `hwerr_report_event()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_report_event(
+            source: u8,
+            severity: u8,
+            payload: *const c_void,
+            len: usize,
+        ) -> c_int;
+
         /// See `hwerr_consumer_register()` in `include/hasys/hwerr.h`.
         pub(super) fn hwerr_consumer_register(consumer: *mut super::RawConsumer) -> c_int;
 
@@ -84,6 +92,26 @@ pub(crate) fn report(severity: u8, code: u32, data: &[u64; 4], msg: &CStr) -> Re
             data.as_ptr(),
             msg.as_char_ptr(),
         )
+    })
+}
+
+/// Logs a record of this module's own source (`hwerr_report_event()`): `source` is
+/// the `abi::SRC_*` named after this module, `payload` its payload struct.
+///
+/// Fails with `EINVAL` for a source that is not a module source or a bad severity,
+/// `ENODEV` when the source is disabled or hwerr is not capturing, `ENOSPC` when the
+/// record was dropped (hwerr counts it).
+///
+/// Context: any, including NMI: allocation-free, never sleeps.
+pub(crate) fn report_event<T: zerocopy::IntoBytes + zerocopy::Immutable>(
+    source: u8,
+    severity: u8,
+    payload: &T,
+) -> Result {
+    let bytes = payload.as_bytes();
+    // SAFETY: `bytes` is valid for the call; hwerr copies it (and checks the length).
+    to_result(unsafe {
+        ffi::hwerr_report_event(source, severity, bytes.as_ptr().cast(), bytes.len())
     })
 }
 
@@ -164,9 +192,12 @@ impl<T: Consumer> ConsumerRegistration<T> {
     /// inside a `notify()`, `ENODEV` if hwerr is not capturing, and `ENOMEM`.
     ///
     /// Context: process context, may sleep.
-    pub(crate) fn new(data: T, opts: ConsumerOptions) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(
+        data: impl PinInit<T, Error>,
+        opts: ConsumerOptions,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            data: Arc::new(data, GFP_KERNEL)?,
+            data: Arc::pin_init(data, GFP_KERNEL)?,
             raw <- Opaque::try_ffi_init(move |slot: *mut RawConsumer| {
                 // SAFETY: `slot` is valid for writes and pinned; `drop` releases the
                 // registration before the memory goes away.
@@ -192,6 +223,11 @@ impl<T: Consumer> ConsumerRegistration<T> {
     /// The consumer's data.
     pub(crate) fn data(&self) -> &T {
         &self.data
+    }
+
+    /// A reference of the consumer's data that outlives the registration.
+    pub(crate) fn data_arc(&self) -> Arc<T> {
+        self.data.clone()
     }
 
     /// `notify` of the C consumer.
@@ -247,6 +283,12 @@ impl Component {
     /// Context: process context, may sleep.
     pub(crate) fn with_groups(name: &CStr, groups: &AttributeGroups) -> Result<Self> {
         Self::create(name, groups.0)
+    }
+
+    /// The directory's `kobject`, for `sysfs_notify()` on its files; live as long as
+    /// `self`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::kobject {
+        self.0.as_ptr()
     }
 
     /// `groups` is null or comes from an [`AttributeGroups`].

@@ -20,6 +20,8 @@
 
 #include <linux/hwerr.h>
 
+#include "../hasys_inject.h"
+
 #define HWERR_DEV "/dev/hwerr"
 #define HWERR_INJECT "/sys/kernel/debug/hwerr/inject"
 #define HWERR_SYSFS "/sys/kernel/ha/hwerr"
@@ -57,18 +59,21 @@ static inline int hwerr_unload(void)
 	return syscall(__NR_delete_module, "hwerr", O_NONBLOCK) ? -errno : 0;
 }
 
+/* samples/edac_testmc: a memory controller registered with the EDAC core whose
+ * debugfs file raises errors through edac_mc_handle_error(). */
+#define EDAC_INJ "/sys/kernel/debug/hasys_edac_testmc/inject"
+
+static inline int edac_testmc_load(void)
+{
+	if (access("/sys/module/hasys_edac_testmc", F_OK) == 0)
+		return 0;
+	return hasys_insmod("samples/edac_testmc/hasys_edac_testmc.ko", "");
+}
+
 /* Writes a string to a file; returns 0 or -errno. */
 static inline int write_str(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
+	return hasys_write_str(path, s);
 }
 
 /* Reads a number from a sysfs/debugfs file; -1 on error. */
@@ -157,6 +162,24 @@ static inline int hwerr_open_at(int flags, __u32 whence)
 	if (fd < 0)
 		return -errno;
 	if (ioctl(fd, HWERR_IOC_SEEK, &seek)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Opens /dev/hwerr at "now" (O_NONBLOCK), filtered to one source; fd or -errno. */
+static inline int hwerr_open_source(int source)
+{
+	struct hwerr_filter f = {
+		.source_mask = 1U << source,
+		.severity_mask = (1U << HWERR_SEV_NR) - 1,
+	};
+	int fd = hwerr_open_at(O_RDONLY | O_NONBLOCK, HWERR_SEEK_NEWEST);
+
+	if (fd >= 0 && ioctl(fd, HWERR_IOC_SET_FILTER, &f)) {
 		int err = -errno;
 
 		close(fd);

@@ -40,7 +40,8 @@ enum hwerr_source {
 	HWERR_SRC_MEMORY_FAILURE = 6,	/* mm/memory-failure.c outcome */
 	HWERR_SRC_SOFTWARE = 7,		/* hwerr_report() from a kernel module */
 	HWERR_SRC_LOST = 8,		/* in-band: records were lost, see hwerr_lost */
-	HWERR_SRC_NR = 9,
+	HWERR_SRC_HADETECT = 9,		/* hadetect: a policy decision or health change */
+	HWERR_SRC_NR = 10,
 };
 
 /* What HA logic can act on: hdr.severity. */
@@ -248,6 +249,102 @@ struct hwerr_lost {
 	__u64 by_source[HWERR_SRC_SLOTS]; /* records lost, per enum hwerr_source */
 };
 
+/*
+ * HWERR_SRC_HADETECT: one decision of the policy engine or one change of the node's
+ * health (Documentation/hasys/hadetect.rst). Severity RECOVERABLE (so EPOLLPRI wakes
+ * agents) for what an HA agent should act on: a rule fired, a cap reached, an
+ * isolation given up, health turned or stayed non-green; INFO for the rest.
+ */
+enum hwerr_hd_event {
+	HWERR_HD_OPENED = 1,	/* first error on a component: a suspect fault */
+	HWERR_HD_FIRED = 2,	/* its rule fired: faulty, the action is queued */
+	HWERR_HD_ISOLATED = 3,	/* the action was taken and confirmed */
+	HWERR_HD_FAILED = 4,	/* the action failed (result); it is retried */
+	HWERR_HD_GAVE_UP = 5,	/* the action failed its last attempt */
+	HWERR_HD_DRY_RUN = 6,	/* the rule fired in dry-run: decided, nothing touched */
+	HWERR_HD_CAPPED = 7,	/* the rule fired, the class's cap is reached */
+	HWERR_HD_REFUSED = 8,	/* the action cannot apply (result), e.g. CPU 0 */
+	HWERR_HD_CONTAINED = 9,	/* an uncorrected error the kernel contained: pid, label */
+	HWERR_HD_HEALTH = 10,	/* the node's health changed */
+	HWERR_HD_AGENT = 11,	/* an agent registered, missed, came back or left */
+	HWERR_HD_CLEARED = 12,	/* an admin cleared faults: one, or count of a class (object 0) or all */
+	HWERR_HD_OVERLOAD = 13,	/* a global OOM began (result 1) or memory recovered (0) */
+};
+
+/* What failed (struct hwerr_hadetect.fault_class) and the object it names. */
+enum hwerr_hd_class {
+	HWERR_HD_NONE = 0,	/* node-wide events: health, agents, overload */
+	HWERR_HD_PAGE = 1,	/* object: pfn */
+	HWERR_HD_DIMM = 2,	/* object: mc << 24 | layer0 << 16 | layer1 << 8 | layer2 */
+	HWERR_HD_CPU = 3,	/* object: Linux CPU number (core-internal errors) */
+	HWERR_HD_CACHE = 4,	/* object: Linux CPU number (cache and TLB errors) */
+	HWERR_HD_PCI = 5,	/* object: segment << 16 | bus << 8 | devfn */
+	HWERR_HD_NODE = 6,	/* object: the source of a fatal-class error */
+	HWERR_HD_CLASS_NR = 7,
+};
+
+enum hwerr_hd_action {
+	HWERR_HD_ACT_NONE = 0,		/* count and publish only */
+	HWERR_HD_ACT_SOFT_OFFLINE = 1,	/* memory_failure_queue(pfn, MF_SOFT_OFFLINE) */
+	HWERR_HD_ACT_CPU_OFFLINE = 2,	/* remove_cpu() */
+	HWERR_HD_ACT_PCI_UNBIND = 3,	/* driver_override, then release the driver */
+	HWERR_HD_ACT_PCI_REMOVE = 4,	/* stop and remove the device */
+	HWERR_HD_ACT_NR = 5,
+};
+
+enum hwerr_hd_health {
+	HWERR_HD_GREEN = 0,
+	HWERR_HD_YELLOW = 1,
+	HWERR_HD_RED = 2,
+};
+
+/* Why health is not green (struct hwerr_hadetect.reasons); Y = yellow, R = red. */
+#define HWERR_HD_R_FAULT		(1U << 0) /* Y: a faulty part, not isolated */
+#define HWERR_HD_R_ISOLATED		(1U << 1) /* Y: a CPU or PCI device is isolated */
+#define HWERR_HD_R_RETRYING		(1U << 2) /* Y: an isolation failed, retrying */
+#define HWERR_HD_R_ISOLATION_FAILED	(1U << 3) /* R: an isolation gave up */
+#define HWERR_HD_R_CAP_REACHED		(1U << 4) /* R: a faulty part beyond the cap */
+#define HWERR_HD_R_FATAL		(1U << 5) /* R: a node-class fault */
+#define HWERR_HD_R_OVERLOAD		(1U << 6) /* R: global OOM, memory not recovered */
+#define HWERR_HD_R_AGENT_LATE		(1U << 7) /* Y: an agent missed its deadline */
+#define HWERR_HD_R_AGENT_DEAD		(1U << 8) /* R: ... for longer than escalation */
+#define HWERR_HD_R_TABLE_FULL		(1U << 9) /* Y: faults were not tracked */
+
+/* struct hwerr_hadetect.result of a HWERR_HD_AGENT record (label: the agent's name). */
+enum hwerr_hd_agent {
+	HWERR_HD_AGENT_REGISTERED = 1,	/* registered, or took over a lost agent's name */
+	HWERR_HD_AGENT_LATE = 2,	/* missed its deadline */
+	HWERR_HD_AGENT_DEAD = 3,	/* ... by more than its escalation */
+	HWERR_HD_AGENT_BACK = 4,	/* beat again after late or dead */
+	HWERR_HD_AGENT_LEFT = 5,	/* unregistered */
+	HWERR_HD_AGENT_LOST = 6,	/* its file closed without unregistering */
+};
+
+/* struct hwerr_hadetect.flags */
+#define HWERR_HD_F_DRY_RUN	(1U << 0) /* decided in dry-run */
+#define HWERR_HD_F_IMMEDIATE	(1U << 1) /* fired at once: uncorrected error */
+
+struct hwerr_hadetect {
+	__u32 event;		/* enum hwerr_hd_event */
+	__u8 fault_class;	/* enum hwerr_hd_class */
+	__u8 action;		/* enum hwerr_hd_action */
+	__u8 health;		/* enum hwerr_hd_health, after this event */
+	__u8 flags;		/* HWERR_HD_F_* */
+	__u64 object;		/* see enum hwerr_hd_class */
+	__s32 result;		/* FAILED, GAVE_UP, REFUSED: -errno; OVERLOAD: 1/0;
+				 * AGENT: enum hwerr_hd_agent */
+	__u32 attempt;		/* actions tried on this fault so far */
+	__u32 count;		/* errors on this part within the rule's window */
+	__u32 threshold;	/* the rule's N */
+	__u64 window_ms;	/* the rule's T */
+	__u64 trigger_seq;	/* sequence number of the record that caused this, or 0 */
+	__u32 score;		/* node health score after this event */
+	__u32 reasons;		/* HWERR_HD_R_* after this event */
+	__s32 pid;		/* CONTAINED: process signalled; AGENT: the agent's */
+	__u32 reserved;
+	char label[64];		/* DIMM label, device name, agent or process name */
+};
+
 struct hwerr_record {
 	struct hwerr_header hdr;
 	union {
@@ -259,6 +356,7 @@ struct hwerr_record {
 		struct hwerr_memory_failure mf;
 		struct hwerr_software sw;
 		struct hwerr_lost lost;
+		struct hwerr_hadetect hd;
 		__u8 raw[HWERR_PAYLOAD_SIZE];
 	} u;
 };

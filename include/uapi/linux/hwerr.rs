@@ -42,8 +42,10 @@ pub const SRC_MEMORY_FAILURE: u8 = 6;
 pub const SRC_SOFTWARE: u8 = 7;
 /// In-band lost-records notice.
 pub const SRC_LOST: u8 = 8;
+/// hadetect: a policy decision or health change.
+pub const SRC_HADETECT: u8 = 9;
 /// Number of sources.
-pub const SRC_NR: u8 = 9;
+pub const SRC_NR: u8 = 10;
 
 /// Source names, indexed by source number (sysfs directory names, hactl output).
 pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
@@ -56,6 +58,7 @@ pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
     "memory_failure",
     "software",
     "lost",
+    "hadetect",
 ];
 
 /// Informational.
@@ -430,6 +433,188 @@ pub struct Lost {
     pub by_source: [u64; SRC_SLOTS],
 }
 
+/// `HWERR_HD_OPENED`: first error on a component, a suspect fault.
+pub const HD_OPENED: u32 = 1;
+/// `HWERR_HD_FIRED`: the rule fired; faulty, the action is queued.
+pub const HD_FIRED: u32 = 2;
+/// `HWERR_HD_ISOLATED`: the action was taken and confirmed.
+pub const HD_ISOLATED: u32 = 3;
+/// `HWERR_HD_FAILED`: the action failed; it is retried.
+pub const HD_FAILED: u32 = 4;
+/// `HWERR_HD_GAVE_UP`: the action failed its last attempt.
+pub const HD_GAVE_UP: u32 = 5;
+/// `HWERR_HD_DRY_RUN`: the rule fired in dry-run.
+pub const HD_DRY_RUN: u32 = 6;
+/// `HWERR_HD_CAPPED`: the rule fired, the class's cap is reached.
+pub const HD_CAPPED: u32 = 7;
+/// `HWERR_HD_REFUSED`: the action cannot apply to this object.
+pub const HD_REFUSED: u32 = 8;
+/// `HWERR_HD_CONTAINED`: an uncorrected error the kernel contained.
+pub const HD_CONTAINED: u32 = 9;
+/// `HWERR_HD_HEALTH`: the node's health changed.
+pub const HD_HEALTH: u32 = 10;
+/// `HWERR_HD_AGENT`: an agent registered, missed, came back or left.
+pub const HD_AGENT: u32 = 11;
+/// `HWERR_HD_CLEARED`: an admin cleared faults (one, a class or all; `count` of them).
+pub const HD_CLEARED: u32 = 12;
+/// `HWERR_HD_OVERLOAD`: a global OOM began (result 1) or memory recovered (0).
+pub const HD_OVERLOAD: u32 = 13;
+
+/// `HWERR_HD_NONE`: node-wide events.
+pub const HD_NONE: u8 = 0;
+/// `HWERR_HD_PAGE`: object is a pfn.
+pub const HD_PAGE: u8 = 1;
+/// `HWERR_HD_DIMM`: object is `mc << 24 | layer0 << 16 | layer1 << 8 | layer2`.
+pub const HD_DIMM: u8 = 2;
+/// `HWERR_HD_CPU`: object is a CPU (core-internal errors).
+pub const HD_CPU: u8 = 3;
+/// `HWERR_HD_CACHE`: object is a CPU (cache and TLB errors).
+pub const HD_CACHE: u8 = 4;
+/// `HWERR_HD_PCI`: object is `segment << 16 | bus << 8 | devfn`.
+pub const HD_PCI: u8 = 5;
+/// `HWERR_HD_NODE`: object is the source of a fatal-class error.
+pub const HD_NODE: u8 = 6;
+/// Number of fault classes.
+pub const HD_CLASS_NR: u8 = 7;
+/// Fault class names, indexed by class (sysfs directory names, hactl output).
+pub const HD_CLASS_NAMES: [&str; HD_CLASS_NR as usize] =
+    ["none", "page", "dimm", "cpu", "cache", "pci", "node"];
+
+/// `HWERR_HD_ACT_NONE`: count and publish only.
+pub const HD_ACT_NONE: u8 = 0;
+/// `HWERR_HD_ACT_SOFT_OFFLINE`.
+pub const HD_ACT_SOFT_OFFLINE: u8 = 1;
+/// `HWERR_HD_ACT_CPU_OFFLINE`.
+pub const HD_ACT_CPU_OFFLINE: u8 = 2;
+/// `HWERR_HD_ACT_PCI_UNBIND`.
+pub const HD_ACT_PCI_UNBIND: u8 = 3;
+/// `HWERR_HD_ACT_PCI_REMOVE`.
+pub const HD_ACT_PCI_REMOVE: u8 = 4;
+/// Number of actions.
+pub const HD_ACT_NR: u8 = 5;
+/// Action names, indexed by action (sysfs values, hactl output).
+pub const HD_ACT_NAMES: [&str; HD_ACT_NR as usize] = [
+    "none",
+    "soft_offline",
+    "cpu_offline",
+    "pci_unbind",
+    "pci_remove",
+];
+
+/// `HWERR_HD_GREEN`.
+pub const HD_GREEN: u8 = 0;
+/// `HWERR_HD_YELLOW`.
+pub const HD_YELLOW: u8 = 1;
+/// `HWERR_HD_RED`.
+pub const HD_RED: u8 = 2;
+/// Health names, indexed by level.
+pub const HD_HEALTH_NAMES: [&str; 3] = ["green", "yellow", "red"];
+
+/// Yellow: a faulty part, not isolated.
+pub const HD_R_FAULT: u32 = 1 << 0;
+/// Yellow: a CPU or PCI device is isolated.
+pub const HD_R_ISOLATED: u32 = 1 << 1;
+/// Yellow: an isolation failed and is retried.
+pub const HD_R_RETRYING: u32 = 1 << 2;
+/// Red: an isolation gave up.
+pub const HD_R_ISOLATION_FAILED: u32 = 1 << 3;
+/// Red: a faulty part beyond its class's cap.
+pub const HD_R_CAP_REACHED: u32 = 1 << 4;
+/// Red: a node-class fault.
+pub const HD_R_FATAL: u32 = 1 << 5;
+/// Red: global OOM, memory not recovered.
+pub const HD_R_OVERLOAD: u32 = 1 << 6;
+/// Yellow: an agent missed its deadline.
+pub const HD_R_AGENT_LATE: u32 = 1 << 7;
+/// Red: an agent missed its deadline for longer than the escalation time.
+pub const HD_R_AGENT_DEAD: u32 = 1 << 8;
+/// Yellow: faults were not tracked (table full).
+pub const HD_R_TABLE_FULL: u32 = 1 << 9;
+/// Reason names, bit by bit (sysfs `reasons`, hactl output).
+pub const HD_REASON_NAMES: [&str; 10] = [
+    "fault",
+    "isolated",
+    "retrying",
+    "isolation-failed",
+    "cap-reached",
+    "fatal",
+    "overload",
+    "agent-late",
+    "agent-dead",
+    "table-full",
+];
+/// The red reasons; the others are yellow.
+pub const HD_R_RED: u32 =
+    HD_R_ISOLATION_FAILED | HD_R_CAP_REACHED | HD_R_FATAL | HD_R_OVERLOAD | HD_R_AGENT_DEAD;
+
+/// `HWERR_HD_AGENT_REGISTERED` (an `HD_AGENT` record's `result`).
+pub const HD_AGENT_REGISTERED: i32 = 1;
+/// `HWERR_HD_AGENT_LATE`.
+pub const HD_AGENT_LATE: i32 = 2;
+/// `HWERR_HD_AGENT_DEAD`.
+pub const HD_AGENT_DEAD: i32 = 3;
+/// `HWERR_HD_AGENT_BACK`.
+pub const HD_AGENT_BACK: i32 = 4;
+/// `HWERR_HD_AGENT_LEFT`.
+pub const HD_AGENT_LEFT: i32 = 5;
+/// `HWERR_HD_AGENT_LOST`.
+pub const HD_AGENT_LOST: i32 = 6;
+/// Agent event names, indexed by `HD_AGENT_*`.
+pub const HD_AGENT_NAMES: [&str; 7] = [
+    "unknown",
+    "registered",
+    "late",
+    "dead",
+    "back",
+    "left",
+    "lost",
+];
+
+/// `HWERR_HD_F_DRY_RUN`: decided in dry-run.
+pub const HD_F_DRY_RUN: u8 = 1 << 0;
+/// `HWERR_HD_F_IMMEDIATE`: fired at once on an uncorrected error.
+pub const HD_F_IMMEDIATE: u8 = 1 << 1;
+
+/// `struct hwerr_hadetect`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Hadetect {
+    /// `HD_*` event.
+    pub event: u32,
+    /// `HD_*` class.
+    pub fault_class: u8,
+    /// `HD_ACT_*`.
+    pub action: u8,
+    /// `HD_GREEN`/`HD_YELLOW`/`HD_RED` after this event.
+    pub health: u8,
+    /// `HD_F_*`.
+    pub flags: u8,
+    /// The object of the class (pfn, CPU, BDF, DIMM).
+    pub object: u64,
+    /// `-errno` for a failed, given-up or refused action; overload: 1 begins, 0 ends.
+    pub result: i32,
+    /// Actions tried on this fault so far.
+    pub attempt: u32,
+    /// Errors on this part within the rule's window.
+    pub count: u32,
+    /// The rule's N.
+    pub threshold: u32,
+    /// The rule's T in ms.
+    pub window_ms: u64,
+    /// Sequence number of the record that caused this, or 0.
+    pub trigger_seq: u64,
+    /// Node health score after this event.
+    pub score: u32,
+    /// `HD_R_*` after this event.
+    pub reasons: u32,
+    /// Contained: the process signalled; agent: the agent's pid.
+    pub pid: i32,
+    /// Zero.
+    pub reserved: u32,
+    /// DIMM label, device name, agent or process name (NUL-terminated).
+    pub label: [u8; 64],
+}
+
 /// `struct hwerr_source_stats`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
@@ -492,6 +677,32 @@ pub struct Seek {
     pub seq: u64,
 }
 
+/// `HADETECT_AGENT_NAME_LEN` (`include/uapi/linux/hadetect.h`).
+pub const AGENT_NAME_LEN: usize = 32;
+
+/// `struct hadetect_agent` (`include/uapi/linux/hadetect.h`): `/dev/hadetect`'s
+/// registration.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Agent {
+    /// NUL-terminated name, `[A-Za-z0-9_.:-]`.
+    pub name: [u8; AGENT_NAME_LEN],
+    /// Heartbeat at least this often, ms.
+    pub period_ms: u32,
+    /// Late this long past the deadline: dead; 0 never.
+    pub escalate_ms: u32,
+}
+
+/// `HADETECT_IOC_MAGIC`.
+pub const HADETECT_IOC_MAGIC: u32 = 0xBA;
+/// `HADETECT_IOC_REGISTER`.
+pub const HADETECT_IOC_REGISTER: u32 =
+    (IOC_WRITE << 30) | ((core::mem::size_of::<Agent>() as u32) << 16) | (HADETECT_IOC_MAGIC << 8);
+/// `HADETECT_IOC_HEARTBEAT`.
+pub const HADETECT_IOC_HEARTBEAT: u32 = (HADETECT_IOC_MAGIC << 8) | 0x01;
+/// `HADETECT_IOC_UNREGISTER`.
+pub const HADETECT_IOC_UNREGISTER: u32 = (HADETECT_IOC_MAGIC << 8) | 0x02;
+
 /// The ioctl type byte.
 pub const IOC_MAGIC: u32 = 0xB9;
 
@@ -523,6 +734,9 @@ const _: () = {
     assert!(core::mem::size_of::<Cper>() <= PAYLOAD_SIZE);
     assert!(core::mem::size_of::<Lost>() <= PAYLOAD_SIZE);
     assert!(core::mem::size_of::<Software>() <= PAYLOAD_SIZE);
+    assert!(core::mem::size_of::<Hadetect>() == 128);
+    assert!(core::mem::size_of::<Agent>() == 40);
+    assert!(SOURCE_NAMES.len() <= SRC_SLOTS);
     assert!(core::mem::offset_of!(Cper, u) == CPER_U_OFFSET);
     assert!(core::mem::size_of::<CperMem>() <= 64);
     assert!(core::mem::size_of::<CperPcie>() <= 64);

@@ -2,13 +2,15 @@
 
 //! `hactl`: inspect and control hasys from userspace.
 
+mod hadetect;
 mod prom;
 mod status;
 mod watch;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Inspect and control hasys, the Linux high-availability subsystem.
 #[derive(Parser)]
@@ -35,8 +37,8 @@ enum Command {
         /// One JSON object per line instead of text.
         #[arg(long)]
         json: bool,
-        /// Only these sources (mce, edac, aer, nmi, ghes, memory_failure, software);
-        /// repeat or separate with commas. Lost-record notices always show.
+        /// Only these sources (mce, edac, aer, nmi, ghes, memory_failure, software,
+        /// hadetect); repeat or separate with commas. Lost-record notices always show.
         #[arg(long = "source", value_delimiter = ',')]
         sources: Vec<String>,
         /// Only these severities (info, corrected, deferred, recoverable, fatal).
@@ -67,9 +69,99 @@ enum Command {
         #[arg(long, default_value = watch::DEVICE)]
         device: PathBuf,
     },
+    /// Show the node's health as hadetect judges it: green, yellow or red, its
+    /// score and the reasons.
+    ///
+    /// Prints `health: yellow score 11 reasons: fault`. With --pacemaker, sets a
+    /// Pacemaker node attribute to the health instead, as the ocf:pacemaker:HealthCPU
+    /// agent does, for the cluster's node-health-strategy.
+    Health {
+        /// One JSON object: {"health":..,"score":..,"reasons":[..]}.
+        #[arg(long)]
+        json: bool,
+        /// Wait for the next change of the health (sysfs poll) and print the new one.
+        #[arg(long)]
+        wait: bool,
+        /// Give up waiting after this many milliseconds (exit code 2); with
+        /// --pacemaker, stop after this long.
+        #[arg(long, requires = "wait", value_name = "MS")]
+        timeout_ms: Option<u64>,
+        /// Also print hadetect's counters.
+        #[arg(long, conflicts_with = "pacemaker")]
+        counters: bool,
+        /// Set the Pacemaker node attribute with `attrd_updater -n <ATTRIBUTE> -B
+        /// <health> -d <SECONDS>`; with --wait, again at every change, until
+        /// --timeout-ms or forever.
+        #[arg(long)]
+        pacemaker: bool,
+        /// The attrd_updater program.
+        #[arg(long, requires = "pacemaker", default_value = hadetect::PCMK_UPDATER)]
+        attrd_updater: PathBuf,
+        /// The node attribute.
+        #[arg(long, requires = "pacemaker", default_value = hadetect::PCMK_ATTRIBUTE)]
+        attribute: String,
+        /// Dampening of the attribute, as attrd_updater -d takes it (5, 5s, 1min).
+        #[arg(long, requires = "pacemaker", default_value = hadetect::PCMK_DAMPEN, value_name = "SECONDS")]
+        dampen: String,
+    },
+    /// List the faults hadetect tracks: parts with errors, and what it did to them.
+    Faults {
+        /// A JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show hadetect's rules (per fault class); change them, or clear faults.
+    #[command(args_conflicts_with_subcommands = true)]
+    Rules {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<RulesCommand>,
+    },
 }
 
-fn main() -> Result<()> {
+/// `hactl rules` subcommands.
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Change a class's rule: `hactl rules set page threshold=3 window_ms=60000`.
+    ///
+    /// Fields: threshold, window_ms, action (none, soft_offline, cpu_offline,
+    /// pci_unbind, pci_remove), cap, dry_run, ue_immediate. The kernel checks the
+    /// values; they are written in order.
+    Set {
+        /// page, dimm, cpu, cache, pci or node.
+        class: String,
+        /// The fields to change.
+        #[arg(required = true, value_name = "FIELD=VALUE")]
+        assignments: Vec<String>,
+    },
+    /// Make every rule only pretend to act (on), or act as its own dry_run says (off).
+    DryRun {
+        /// on or off.
+        #[arg(value_enum)]
+        mode: OnOff,
+    },
+    /// Forget faults: all of them, a class's, or one.
+    Clear {
+        /// `all` or a class (page, dimm, cpu, cache, pci, node).
+        target: String,
+        /// The object: a number (0x1234), or as `hactl faults` shows it
+        /// (pfn 0x1234, cpu1, 0000:01:00.0).
+        object: Option<String>,
+    },
+}
+
+/// A switch's value.
+#[derive(Clone, Copy, ValueEnum)]
+enum OnOff {
+    /// Switched on.
+    On,
+    /// Switched off.
+    Off,
+}
+
+fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Status { json } => {
@@ -110,6 +202,115 @@ fn main() -> Result<()> {
                 watch::stats(&device, &cli.sysfs_root, json, &mut out)?;
             }
         }
+        Command::Health {
+            json,
+            wait,
+            timeout_ms,
+            counters,
+            pacemaker,
+            attrd_updater,
+            attribute,
+            dampen,
+        } => {
+            let args = hadetect::HealthArgs {
+                json,
+                wait,
+                timeout_ms,
+                counters,
+                pacemaker: pacemaker.then_some(hadetect::Pacemaker {
+                    updater: &attrd_updater,
+                    attribute: &attribute,
+                    dampen: &dampen,
+                }),
+            };
+            let outcome = hadetect::health(&cli.sysfs_root, &args, &mut std::io::stdout().lock())?;
+            if outcome == hadetect::Outcome::TimedOut {
+                eprintln!(
+                    "hactl: timed out: no change of health within {} ms",
+                    timeout_ms.unwrap_or_default()
+                );
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Faults { json } => {
+            hadetect::faults(&cli.sysfs_root, json, &mut std::io::stdout().lock())?;
+        }
+        Command::Rules { json, command } => {
+            let mut out = std::io::stdout().lock();
+            match command {
+                None => hadetect::rules(&cli.sysfs_root, json, &mut out)?,
+                Some(RulesCommand::Set { class, assignments }) => {
+                    hadetect::rules_set(&cli.sysfs_root, &class, &assignments, &mut out)?;
+                }
+                Some(RulesCommand::DryRun { mode }) => {
+                    hadetect::rules_dry_run(&cli.sysfs_root, matches!(mode, OnOff::On), &mut out)?;
+                }
+                Some(RulesCommand::Clear { target, object }) => {
+                    hadetect::rules_clear(&cli.sysfs_root, &target, object.as_deref(), &mut out)?;
+                }
+            }
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("hactl").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn health_options() {
+        let Command::Health {
+            pacemaker,
+            attrd_updater,
+            attribute,
+            dampen,
+            ..
+        } = parse(&["health", "--pacemaker"]).unwrap().command
+        else {
+            panic!("not health");
+        };
+        assert!(pacemaker);
+        assert_eq!(attrd_updater, PathBuf::from("attrd_updater"));
+        assert_eq!(
+            (attribute.as_str(), dampen.as_str()),
+            ("#health-hasys", "5s")
+        );
+        assert!(parse(&["health", "--wait", "--timeout-ms", "10", "--json"]).is_ok());
+        // Options of a mode that is off are mistakes.
+        assert!(parse(&["health", "--timeout-ms", "10"]).is_err());
+        assert!(parse(&["health", "--dampen", "10s"]).is_err());
+        assert!(parse(&["health", "--pacemaker", "--counters"]).is_err());
+    }
+
+    #[test]
+    fn rules_subcommands() {
+        let Command::Rules {
+            command: Some(RulesCommand::Set { class, assignments }),
+            ..
+        } = parse(&["rules", "set", "page", "threshold=3", "window_ms=60000"])
+            .unwrap()
+            .command
+        else {
+            panic!("not rules set");
+        };
+        assert_eq!(class, "page");
+        assert_eq!(assignments, ["threshold=3", "window_ms=60000"]);
+        assert!(parse(&["rules", "set", "page"]).is_err());
+        assert!(parse(&["rules", "dry-run", "on"]).is_ok());
+        assert!(parse(&["rules", "dry-run", "maybe"]).is_err());
+        assert!(parse(&["rules", "clear", "pci", "0000:01:00.0"]).is_ok());
+        assert!(parse(&["rules", "--json"]).is_ok());
+        assert!(parse(&["watch", "--source", "hadetect,mce"]).is_ok());
+    }
 }

@@ -205,6 +205,14 @@ mod tests {
     }
 
     #[test]
+    fn hadetect_is_a_source() {
+        assert_eq!(
+            mask(&abi::SOURCE_NAMES, &["hadetect".into()], "source").unwrap(),
+            1 << abi::SRC_HADETECT
+        );
+    }
+
+    #[test]
     fn stats_list_only_capturing_sources() {
         let mut st = Stats::default();
         st.source[1].captured = 7;

@@ -137,6 +137,45 @@ pub enum Detail {
         /// Per source name, where non-zero.
         by_source: Vec<(&'static str, u64)>,
     },
+    /// A decision of hadetect or a change of the node's health.
+    Hadetect {
+        /// Event name (`HD_EVENT_NAMES`).
+        event: &'static str,
+        /// Fault class name (`HD_CLASS_NAMES`).
+        class: &'static str,
+        /// The object of the class: pfn, CPU, BDF or DIMM (see the UAPI header).
+        object: u64,
+        /// The object in the form an admin knows: `pfn 0x…`, `cpu1`, `0000:01:00.0`.
+        component: String,
+        /// Action name (`HD_ACT_NAMES`).
+        action: &'static str,
+        /// `-errno` of a failed action; overload: 1 begins, 0 ends.
+        result: i32,
+        /// Actions tried so far.
+        attempt: u32,
+        /// Errors within the rule's window.
+        count: u32,
+        /// The rule's N.
+        threshold: u32,
+        /// The rule's T in ms.
+        window_ms: u64,
+        /// Sequence number of the record that caused it.
+        trigger_seq: u64,
+        /// Health after the event.
+        health: &'static str,
+        /// Health score after the event.
+        score: u32,
+        /// Reason names after the event.
+        reasons: Vec<&'static str>,
+        /// Decided in dry-run.
+        dry_run: bool,
+        /// Fired at once on an uncorrected error.
+        immediate: bool,
+        /// Contained error or agent: the process.
+        pid: i32,
+        /// DIMM label, device, agent or process name.
+        label: String,
+    },
     /// A source this tool does not know.
     Unknown,
 }
@@ -254,6 +293,26 @@ pub fn decode(rec: &Record) -> Event {
                 .map(|(i, n)| (abi::SOURCE_NAMES.get(i).copied().unwrap_or("unknown"), *n))
                 .collect(),
         }),
+        abi::SRC_HADETECT => payload::<abi::Hadetect>(rec).map(|d| Detail::Hadetect {
+            event: hd_event_name(d.event),
+            class: name(&abi::HD_CLASS_NAMES, d.fault_class),
+            object: d.object,
+            component: component(d.fault_class, d.object),
+            action: name(&abi::HD_ACT_NAMES, d.action),
+            result: d.result,
+            attempt: d.attempt,
+            count: d.count,
+            threshold: d.threshold,
+            window_ms: d.window_ms,
+            trigger_seq: d.trigger_seq,
+            health: name(&abi::HD_HEALTH_NAMES, d.health),
+            score: d.score,
+            reasons: reason_names(d.reasons),
+            dry_run: d.flags & abi::HD_F_DRY_RUN != 0,
+            immediate: d.flags & abi::HD_F_IMMEDIATE != 0,
+            pid: d.pid,
+            label: cstr(&d.label),
+        }),
         _ => None,
     };
     Event {
@@ -271,6 +330,64 @@ pub fn decode(rec: &Record) -> Event {
         realtime_ns: h.realtime_ns,
         last_boottime_ns: (h.flags & abi::F_COALESCED != 0).then_some(h.last_boottime_ns),
         detail: detail.unwrap_or(Detail::Unknown),
+    }
+}
+
+/// hadetect's event names, indexed by `HD_*` event number.
+pub const HD_EVENT_NAMES: [&str; 14] = [
+    "unknown",
+    "opened",
+    "fired",
+    "isolated",
+    "failed",
+    "gave-up",
+    "dry-run",
+    "capped",
+    "refused",
+    "contained",
+    "health",
+    "agent",
+    "cleared",
+    "overload",
+];
+
+fn hd_event_name(event: u32) -> &'static str {
+    usize::try_from(event)
+        .ok()
+        .and_then(|i| HD_EVENT_NAMES.get(i))
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// The names of the `HD_R_*` bits set in `reasons`.
+pub fn reason_names(reasons: u32) -> Vec<&'static str> {
+    abi::HD_REASON_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| reasons & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// A fault's object as an admin names it: `pfn 0x1234`, `cpu1`, `0000:01:00.0`,
+/// `mc0 1.2.3`.
+pub fn component(class: u8, object: u64) -> String {
+    match class {
+        abi::HD_PAGE => format!("pfn {object:#x}"),
+        abi::HD_CPU | abi::HD_CACHE => format!("cpu{object}"),
+        abi::HD_PCI => format!(
+            "{:04x}:{:02x}:{:02x}.{}",
+            object >> 16 & 0xffff,
+            object >> 8 & 0xff,
+            object >> 3 & 0x1f,
+            object & 7
+        ),
+        abi::HD_DIMM => {
+            let l = |s: u32| (object >> s & 0xff) as u8 as i8;
+            format!("mc{} {}.{}.{}", object >> 24 & 0xff, l(16), l(8), l(0))
+        }
+        abi::HD_NODE => format!("source {}", name(&abi::SOURCE_NAMES, object as u8)),
+        _ => String::new(),
     }
 }
 
@@ -377,6 +494,56 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            Detail::Hadetect {
+                event,
+                class,
+                component,
+                action,
+                result,
+                attempt,
+                count,
+                threshold,
+                window_ms,
+                health,
+                score,
+                reasons,
+                dry_run,
+                pid,
+                label,
+                ..
+            } => {
+                write!(f, ": {event}")?;
+                if !class.is_empty() && *class != "none" {
+                    write!(f, " {class} {component}")?;
+                }
+                if *event == "health" {
+                    write!(f, " {health} score {score}")?;
+                    if !reasons.is_empty() {
+                        write!(f, " ({})", reasons.join(" "))?;
+                    }
+                } else if *count > 0 {
+                    write!(f, " {count}/{threshold} in {window_ms} ms")?;
+                }
+                if *action != "none" {
+                    write!(f, " action {action}")?;
+                }
+                if *attempt > 0 {
+                    write!(f, " attempt {attempt}")?;
+                }
+                if *result != 0 {
+                    write!(f, " result {result}")?;
+                }
+                if *dry_run {
+                    write!(f, " (dry-run)")?;
+                }
+                if !label.is_empty() {
+                    write!(f, " \"{label}\"")?;
+                }
+                if *pid > 0 {
+                    write!(f, " pid {pid}")?;
+                }
+                Ok(())
+            }
             Detail::Unknown => Ok(()),
         }
     }
@@ -440,6 +607,50 @@ mod tests {
         assert!(ev
             .to_string()
             .ends_with(": 5 records lost (overrun) edac=5"));
+    }
+
+    #[test]
+    fn hadetect_isolation_and_health() {
+        let mut hd = abi::Hadetect {
+            event: abi::HD_ISOLATED,
+            fault_class: abi::HD_PAGE,
+            action: abi::HD_ACT_SOFT_OFFLINE,
+            health: abi::HD_GREEN,
+            flags: 0,
+            object: 0x1234,
+            result: 0,
+            attempt: 1,
+            count: 2,
+            threshold: 2,
+            window_ms: 86_400_000,
+            trigger_seq: 7,
+            score: 0,
+            reasons: 0,
+            pid: 0,
+            reserved: 0,
+            label: [0; 64],
+        };
+        let ev = decode(&record(abi::SRC_HADETECT, abi::SEV_INFO, hd.as_bytes()));
+        assert!(ev.to_string().ends_with(
+            "hadetect info cpu0: isolated page pfn 0x1234 2/2 in 86400000 ms action soft_offline attempt 1"
+        ));
+        hd.event = abi::HD_HEALTH;
+        hd.fault_class = abi::HD_NONE;
+        hd.health = abi::HD_RED;
+        hd.reasons = abi::HD_R_FATAL | abi::HD_R_FAULT;
+        hd.score = 110;
+        hd.count = 0;
+        hd.action = abi::HD_ACT_NONE;
+        hd.attempt = 0;
+        let ev = decode(&record(abi::SRC_HADETECT, abi::SEV_FATAL, hd.as_bytes()));
+        assert!(ev
+            .to_string()
+            .ends_with(": health red score 110 (fault fatal)"));
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["detail"]["kind"], "hadetect");
+        assert_eq!(json["detail"]["reasons"][1], "fatal");
+        assert_eq!(component(abi::HD_PCI, 0x108), "0000:01:01.0");
+        assert_eq!(component(abi::HD_DIMM, 0x0100_ffff), "mc1 0.-1.-1");
     }
 
     #[test]

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The Rust ABI (`include/uapi/linux/hwerr.rs`) and the C header
-//! (`include/uapi/linux/hwerr.h`) agree: same size and alignment for every struct,
-//! same offset and size for every field.
+//! The Rust ABI (`include/uapi/linux/hwerr.rs`) and the C headers
+//! (`include/uapi/linux/hwerr.h`, `include/uapi/linux/hadetect.h`) agree: same size
+//! and alignment for every struct, same offset and size for every field, same value
+//! for every constant and ioctl number.
 //!
 //! The test writes a C program that prints `offsetof`/`sizeof` of the C spelling of
 //! each field listed below, compiles it against the header with `$CC` (default
 //! `cc`) and compares. A field missing from the header fails the compile. Every
 //! struct's listed fields must also tile it exactly (no gaps, nothing left over),
-//! so a field added to one side only cannot go unnoticed.
+//! so a field added to one side only cannot go unnoticed. Every `HWERR_*` and
+//! `HADETECT_*` constant the headers define must be in the lists checked here.
 
 use hwerr_abi::abi::*;
 use std::fmt::Write as _;
@@ -107,6 +109,13 @@ fn layouts() -> Vec<Layout> {
             "reason" => reason, "reserved" => reserved, "total" => total,
             "first_seq" => first_seq, "by_source" => by_source,
         }),
+        layout!("hwerr_hadetect", Hadetect, {
+            "event" => event, "fault_class" => fault_class, "action" => action,
+            "health" => health, "flags" => flags, "object" => object, "result" => result,
+            "attempt" => attempt, "count" => count, "threshold" => threshold,
+            "window_ms" => window_ms, "trigger_seq" => trigger_seq, "score" => score,
+            "reasons" => reasons, "pid" => pid, "reserved" => reserved, "label" => label,
+        }),
         layout!("hwerr_source_stats", SourceStats, {
             "captured" => captured, "dropped" => dropped,
         }),
@@ -121,17 +130,31 @@ fn layouts() -> Vec<Layout> {
             "source_mask" => source_mask, "severity_mask" => severity_mask,
         }),
         layout!("hwerr_seek", Seek, { "whence" => whence, "reserved" => reserved, "seq" => seq }),
+        layout!("hadetect_agent", Agent, {
+            "name" => name, "period_ms" => period_ms, "escalate_ms" => escalate_ms,
+        }),
     ]
 }
 
-/// Runs a C program against the header; returns its output lines.
+/// The C headers, as the test compiles them.
+const HEADERS: [&str; 2] = ["linux/hwerr.h", "linux/hadetect.h"];
+
+fn include_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../include/uapi")
+}
+
+/// Runs a C program against the headers; returns its output lines.
 fn run_c(body: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("layout.c");
     let exe = dir.path().join("layout");
-    let inc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../include/uapi");
+    let inc = include_dir();
+    let includes: String = HEADERS
+        .iter()
+        .map(|h| format!("#include <{h}>\n"))
+        .collect();
     let prog = format!(
-        "#include <stddef.h>\n#include <stdio.h>\n#include <linux/hwerr.h>\n\
+        "#include <stddef.h>\n#include <stdio.h>\n{includes}\
          int main(void) {{\n{body}\treturn 0;\n}}\n"
     );
     std::fs::write(&src, prog).expect("write layout.c");
@@ -202,9 +225,14 @@ fn listed_fields_tile_every_struct() {
     }
 }
 
-#[test]
-fn constants_agree_with_the_c_header() {
-    let consts = [
+/// A non-negative `int` constant, as the C program prints it.
+fn signed(v: i32) -> u64 {
+    u64::try_from(v).expect("non-negative")
+}
+
+/// Constants: the C spelling and the Rust value.
+fn consts() -> Vec<(&'static str, u64)> {
+    vec![
         ("HWERR_ABI_VERSION", u64::from(ABI_VERSION)),
         ("HWERR_RECORD_SIZE", RECORD_SIZE as u64),
         ("HWERR_PAYLOAD_SIZE", PAYLOAD_SIZE as u64),
@@ -255,7 +283,76 @@ fn constants_agree_with_the_c_header() {
         ("HWERR_IOC_GET_FILTER", u64::from(IOC_GET_FILTER)),
         ("HWERR_IOC_SEEK", u64::from(IOC_SEEK)),
         ("offsetof(struct hwerr_cper, u)", CPER_U_OFFSET as u64),
-    ];
+        ("HWERR_SRC_NONE", u64::from(SRC_NONE)),
+        ("HWERR_SRC_HADETECT", u64::from(SRC_HADETECT)),
+        ("HWERR_HD_OPENED", u64::from(HD_OPENED)),
+        ("HWERR_HD_FIRED", u64::from(HD_FIRED)),
+        ("HWERR_HD_ISOLATED", u64::from(HD_ISOLATED)),
+        ("HWERR_HD_FAILED", u64::from(HD_FAILED)),
+        ("HWERR_HD_GAVE_UP", u64::from(HD_GAVE_UP)),
+        ("HWERR_HD_DRY_RUN", u64::from(HD_DRY_RUN)),
+        ("HWERR_HD_CAPPED", u64::from(HD_CAPPED)),
+        ("HWERR_HD_REFUSED", u64::from(HD_REFUSED)),
+        ("HWERR_HD_CONTAINED", u64::from(HD_CONTAINED)),
+        ("HWERR_HD_HEALTH", u64::from(HD_HEALTH)),
+        ("HWERR_HD_AGENT", u64::from(HD_AGENT)),
+        ("HWERR_HD_CLEARED", u64::from(HD_CLEARED)),
+        ("HWERR_HD_OVERLOAD", u64::from(HD_OVERLOAD)),
+        ("HWERR_HD_NONE", u64::from(HD_NONE)),
+        ("HWERR_HD_PAGE", u64::from(HD_PAGE)),
+        ("HWERR_HD_DIMM", u64::from(HD_DIMM)),
+        ("HWERR_HD_CPU", u64::from(HD_CPU)),
+        ("HWERR_HD_CACHE", u64::from(HD_CACHE)),
+        ("HWERR_HD_PCI", u64::from(HD_PCI)),
+        ("HWERR_HD_NODE", u64::from(HD_NODE)),
+        ("HWERR_HD_CLASS_NR", u64::from(HD_CLASS_NR)),
+        ("HWERR_HD_ACT_NONE", u64::from(HD_ACT_NONE)),
+        ("HWERR_HD_ACT_SOFT_OFFLINE", u64::from(HD_ACT_SOFT_OFFLINE)),
+        ("HWERR_HD_ACT_CPU_OFFLINE", u64::from(HD_ACT_CPU_OFFLINE)),
+        ("HWERR_HD_ACT_PCI_UNBIND", u64::from(HD_ACT_PCI_UNBIND)),
+        ("HWERR_HD_ACT_PCI_REMOVE", u64::from(HD_ACT_PCI_REMOVE)),
+        ("HWERR_HD_ACT_NR", u64::from(HD_ACT_NR)),
+        ("HWERR_HD_GREEN", u64::from(HD_GREEN)),
+        ("HWERR_HD_YELLOW", u64::from(HD_YELLOW)),
+        ("HWERR_HD_RED", u64::from(HD_RED)),
+        ("HWERR_HD_R_FAULT", u64::from(HD_R_FAULT)),
+        ("HWERR_HD_R_ISOLATED", u64::from(HD_R_ISOLATED)),
+        ("HWERR_HD_R_RETRYING", u64::from(HD_R_RETRYING)),
+        (
+            "HWERR_HD_R_ISOLATION_FAILED",
+            u64::from(HD_R_ISOLATION_FAILED),
+        ),
+        ("HWERR_HD_R_CAP_REACHED", u64::from(HD_R_CAP_REACHED)),
+        ("HWERR_HD_R_FATAL", u64::from(HD_R_FATAL)),
+        ("HWERR_HD_R_OVERLOAD", u64::from(HD_R_OVERLOAD)),
+        ("HWERR_HD_R_AGENT_LATE", u64::from(HD_R_AGENT_LATE)),
+        ("HWERR_HD_R_AGENT_DEAD", u64::from(HD_R_AGENT_DEAD)),
+        ("HWERR_HD_R_TABLE_FULL", u64::from(HD_R_TABLE_FULL)),
+        ("HWERR_HD_AGENT_REGISTERED", signed(HD_AGENT_REGISTERED)),
+        ("HWERR_HD_AGENT_LATE", signed(HD_AGENT_LATE)),
+        ("HWERR_HD_AGENT_DEAD", signed(HD_AGENT_DEAD)),
+        ("HWERR_HD_AGENT_BACK", signed(HD_AGENT_BACK)),
+        ("HWERR_HD_AGENT_LEFT", signed(HD_AGENT_LEFT)),
+        ("HWERR_HD_AGENT_LOST", signed(HD_AGENT_LOST)),
+        ("HWERR_HD_F_DRY_RUN", u64::from(HD_F_DRY_RUN)),
+        ("HWERR_HD_F_IMMEDIATE", u64::from(HD_F_IMMEDIATE)),
+        ("HADETECT_AGENT_NAME_LEN", AGENT_NAME_LEN as u64),
+        ("HADETECT_IOC_MAGIC", u64::from(HADETECT_IOC_MAGIC)),
+    ]
+}
+
+/// `/dev/hadetect`'s ioctl numbers: the C macro and the Rust value.
+fn hadetect_ioctls() -> [(&'static str, u32); 3] {
+    [
+        ("HADETECT_IOC_REGISTER", HADETECT_IOC_REGISTER),
+        ("HADETECT_IOC_HEARTBEAT", HADETECT_IOC_HEARTBEAT),
+        ("HADETECT_IOC_UNREGISTER", HADETECT_IOC_UNREGISTER),
+    ]
+}
+
+#[test]
+fn constants_agree_with_the_c_header() {
+    let consts = consts();
     let mut body = String::new();
     for (c, _) in &consts {
         writeln!(body, "\tprintf(\"%llu\\n\", (unsigned long long)({c}));").unwrap();
@@ -265,4 +362,80 @@ fn constants_agree_with_the_c_header() {
         assert_eq!(g, &v.to_string(), "{c}");
     }
     assert_eq!(got.len(), consts.len());
+}
+
+#[test]
+fn hadetect_ioctl_numbers_agree_with_the_c_header() {
+    let ioctls = hadetect_ioctls();
+    let mut body = String::new();
+    for (c, _) in &ioctls {
+        writeln!(body, "\tprintf(\"%lu\\n\", (unsigned long)({c}));").unwrap();
+    }
+    let got = run_c(&body);
+    for ((c, v), g) in ioctls.iter().zip(got.iter()) {
+        assert_eq!(g, &v.to_string(), "{c}: C {g}, Rust {v} ({v:#x})");
+    }
+    assert_eq!(got.len(), ioctls.len());
+    // Distinct, and _IOW/_IO as documented: direction, size, type, number.
+    assert_eq!(HADETECT_IOC_REGISTER >> 30, 1, "_IOW");
+    assert_eq!(
+        (HADETECT_IOC_REGISTER >> 16) & 0x3fff,
+        std::mem::size_of::<Agent>() as u32
+    );
+    for (i, (c, v)) in ioctls.iter().enumerate() {
+        assert_eq!((v >> 8) & 0xff, HADETECT_IOC_MAGIC, "{c}");
+        assert_eq!(v & 0xff, i as u32, "{c}");
+    }
+    assert_eq!(HADETECT_IOC_HEARTBEAT >> 16, 0, "_IO");
+    assert_eq!(HADETECT_IOC_UNREGISTER >> 16, 0, "_IO");
+}
+
+/// Every object-like `HWERR_*`/`HADETECT_*` macro and enum member the headers
+/// define is compared above: a constant added to a header without its Rust twin (or
+/// without a line here) fails.
+#[test]
+fn every_header_constant_is_checked() {
+    let checked: Vec<&str> = consts()
+        .iter()
+        .map(|&(c, _)| c)
+        .chain(hadetect_ioctls().iter().map(|&(c, _)| c))
+        .collect();
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for h in HEADERS {
+        let text = std::fs::read_to_string(include_dir().join(h)).expect("read header");
+        for line in text.lines() {
+            let name = if let Some(rest) = line.strip_prefix("#define") {
+                rest.split_whitespace().next()
+            } else if line.starts_with('\t') && line.contains('=') {
+                line.split(|c: char| c.is_whitespace() || c == '=')
+                    .find(|w| !w.is_empty())
+            } else {
+                None
+            };
+            let Some(name) = name else { continue };
+            if (name.starts_with("HWERR_") || name.starts_with("HADETECT_"))
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                found.push(name.to_owned());
+                if !checked.contains(&name) {
+                    missing.push(format!("{h}: {name}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not checked:\n{}", missing.join("\n"));
+    // The parse sees #defines and enum members of both headers.
+    for want in [
+        "HWERR_ABI_VERSION",
+        "HWERR_SRC_HADETECT",
+        "HWERR_HD_R_TABLE_FULL",
+        "HWERR_HD_AGENT_LOST",
+        "HADETECT_AGENT_NAME_LEN",
+        "HADETECT_IOC_REGISTER",
+    ] {
+        assert!(found.iter().any(|f| f == want), "{want} not parsed");
+    }
 }

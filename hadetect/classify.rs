@@ -76,6 +76,8 @@ pub enum Verdict {
         pfn: u64,
         /// The first process signalled.
         pid: i32,
+        /// Its cgroup v2 id (which container or VM), 0 if unknown.
+        cgroup_id: u64,
     },
 }
 
@@ -210,6 +212,7 @@ pub fn classify(rec: &Record) -> Verdict {
                 Ok((m, _)) if h.flags & abi::F_TASK != 0 => Verdict::Contained {
                     pfn: m.pfn,
                     pid: m.pid,
+                    cgroup_id: m.cgroup_id,
                 },
                 _ => Verdict::Ignore,
             };

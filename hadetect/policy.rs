@@ -172,6 +172,7 @@ struct Event {
     seq: u64,
     pid: i32,
     label: [u8; 64],
+    cgroup_id: u64,
 }
 
 impl Event {
@@ -187,6 +188,7 @@ impl Event {
             seq: 0,
             pid: 0,
             label: [0; 64],
+            cgroup_id: 0,
         }
     }
 
@@ -300,6 +302,7 @@ impl Inner {
             pid: ev.pid,
             reserved: 0,
             label: ev.label,
+            cgroup_id: ev.cgroup_id,
         }
     }
 
@@ -652,7 +655,11 @@ impl hwerr::Consumer for Policy {
                         }
                     }
                 }
-                Verdict::Contained { pfn, pid } => {
+                Verdict::Contained {
+                    pfn,
+                    pid,
+                    cgroup_id,
+                } => {
                     g.counters.contained = g.counters.contained.saturating_add(1);
                     let mut ev = Event::new(
                         abi::HD_CONTAINED,
@@ -663,6 +670,7 @@ impl hwerr::Consumer for Policy {
                     )
                     .label(classify::label(rec));
                     ev.pid = pid;
+                    ev.cgroup_id = cgroup_id;
                     ev.seq = rec.hdr.seq;
                     g.publish(ev);
                 }

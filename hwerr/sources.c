@@ -35,6 +35,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/cgroup.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/notifier.h>
@@ -219,6 +220,7 @@ static struct hwerr_mf_note {
 	u64 when;
 	pid_t pid;
 	u32 tasks;
+	u64 cgroup;
 	char comm[TASK_COMM_LEN];
 } hwerr_mf_notes[HWERR_MF_NOTES];
 static DEFINE_RAW_SPINLOCK(hwerr_mf_lock);
@@ -249,6 +251,13 @@ static void hwerr_probe_signal_generate(void *data, int sig, struct kernel_sigin
 		use->pid = task_tgid_nr(task);
 		use->tasks = 0;
 		strscpy(use->comm, task->comm);
+		use->cgroup = 0;
+#ifdef CONFIG_CGROUPS
+		/* Its cgroup v2 id: which container or VM the victim belongs to. */
+		rcu_read_lock();
+		use->cgroup = cgroup_id(task_dfl_cgroup(task));
+		rcu_read_unlock();
+#endif
 	}
 	use->when = ktime_get_boot_fast_ns();
 	use->tasks++;
@@ -284,6 +293,7 @@ static void hwerr_probe_memory_failure_event(void *data, unsigned long pfn, int 
 		rec->hdr.flags |= HWERR_F_TASK;
 		rec->u.mf.pid = note.pid;
 		rec->u.mf.tasks = note.tasks;
+		rec->u.mf.cgroup_id = note.cgroup;
 		memcpy(rec->u.mf.comm, note.comm, sizeof(rec->u.mf.comm));
 	}
 	hwerr_capture_commit(rec);

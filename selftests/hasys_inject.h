@@ -122,11 +122,13 @@ static inline int hasys_aer_inject(__u32 uncor, __u32 cor)
 
 /*
  * A child maps a page and poisons it with madvise(MADV_HWPOISON): the kernel's
- * memory_failure(MF_SW_SIMULATED) contains the error and signals the child. Returns
- * the child's pid (reaped) and its page's physical address in *@pa; -errno if the
- * child could not do it (a madvise() errno is reported through *@madv_errno).
+ * memory_failure(MF_SW_SIMULATED) contains the error and signals the child. With
+ * @cgroup (a cgroup v2 directory) the child first moves itself there. Returns the
+ * child's pid (reaped) and its page's physical address in *@pa; -errno if the child
+ * could not do it (a madvise() errno is reported through *@madv_errno).
  */
-static inline int hasys_madv_hwpoison(unsigned long long *pa, int *madv_errno)
+static inline int hasys_madv_hwpoison(const char *cgroup, unsigned long long *pa,
+				      int *madv_errno)
 {
 	int pfd[2], st;
 	pid_t pid;
@@ -145,6 +147,13 @@ static inline int hasys_madv_hwpoison(unsigned long long *pa, int *madv_errno)
 
 		if (p == MAP_FAILED)
 			_exit(2);
+		if (cgroup) {
+			char procs[256];
+
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
+			if (hasys_write_str(procs, "0"))
+				_exit(4);
+		}
 		p[0] = 1;
 		a = hasys_phys_addr(p);
 		if (write(pfd[1], &a, sizeof(a)) != sizeof(a))

@@ -12,7 +12,8 @@
  *   dimm   EDAC errors (samples/edac_testmc) on one DIMM: a faulty DIMM with its
  *          label, no action (none exists), yellow
  *   contained  an uncorrected error the kernel contained (MADV_HWPOISON in a
- *          child): a record naming the process, no fault, no action
+ *          child in a cgroup of its own): a record naming the process and its
+ *          cgroup, no fault, no action
  *   pci    N correctable AER errors (aer-inject) on the e1000e endpoint: its driver is
  *          unbound and kept off (driver_override "none"), or the function removed;
  *          each comes back (drivers_probe, rescan)
@@ -28,6 +29,8 @@
  */
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <linux/hadetect.h>
 
 #include "../hwerr/hwerr_test.h"
@@ -418,12 +421,23 @@ TEST_F(hd, dimm_errors_make_a_faulty_dimm_with_its_label)
 	EXPECT_EQ(0, syscall(__NR_delete_module, "hasys_edac_testmc", O_NONBLOCK));
 }
 
+/* cgroup v2, mounted here if the system has not mounted it. */
+#define CGROUP2 "/sys/fs/cgroup"
+#define VICTIM_CGROUP CGROUP2 "/hasys-contained"
+
 TEST_F(hd, contained_uncorrected_error_names_the_process_and_opens_no_fault)
 {
 	unsigned long long pa;
 	int n = 0, i, pid, err;
+	struct stat st;
 
-	pid = hasys_madv_hwpoison(&pa, &err);
+	/* The victim runs in a cgroup of its own, as a guest or container would. */
+	if (access(CGROUP2 "/cgroup.procs", F_OK))
+		ASSERT_EQ(0, mount("none", CGROUP2, "cgroup2", 0, NULL));
+	ASSERT_EQ(0, mkdir(VICTIM_CGROUP, 0755) && errno != EEXIST ? -errno : 0);
+	ASSERT_EQ(0, stat(VICTIM_CGROUP, &st));
+	pid = hasys_madv_hwpoison(VICTIM_CGROUP, &pa, &err);
+	rmdir(VICTIM_CGROUP);
 	ASSERT_LT(0, pid) TH_LOG("madvise(MADV_HWPOISON): %s", strerror(err));
 	ASSERT_NE(0, pa);
 	self->pfn = pa >> 12;	/* the teardown unpoisons it */
@@ -433,6 +447,8 @@ TEST_F(hd, contained_uncorrected_error_names_the_process_and_opens_no_fault)
 	EXPECT_EQ(self->pfn, recs[i].u.hd.object);
 	EXPECT_EQ(pid, recs[i].u.hd.pid);
 	EXPECT_STREQ("policy", recs[i].u.hd.label);
+	/* The cgroup v2 id is its directory's inode number. */
+	EXPECT_EQ(st.st_ino, recs[i].u.hd.cgroup_id);
 	/* A result the kernel already handled: no fault, no action, still green. */
 	EXPECT_EQ(1, counter("contained"));
 	EXPECT_EQ(0, counter("opened"));

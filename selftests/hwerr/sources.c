@@ -233,7 +233,7 @@ TEST_F(src, memory_failure_madv_hwpoison)
 
 	self->fd = hwerr_open_source(HWERR_SRC_MEMORY_FAILURE);
 	ASSERT_LE(0, self->fd);
-	pid = hasys_madv_hwpoison(&pa, &err);
+	pid = hasys_madv_hwpoison(NULL, &pa, &err);
 	ASSERT_LT(0, pid) TH_LOG("madvise(MADV_HWPOISON): %s", strerror(err));
 	ASSERT_NE(0, pa);
 	ASSERT_EQ(1, wait_records(self->fd, 1, 10000));
@@ -247,6 +247,8 @@ TEST_F(src, memory_failure_madv_hwpoison)
 	EXPECT_EQ(pid, recs[0].u.mf.pid);
 	EXPECT_EQ(1, recs[0].u.mf.tasks);
 	EXPECT_STREQ("sources", recs[0].u.mf.comm);
+	/* Its cgroup v2 id: the root cgroup's is 1, never 0. */
+	EXPECT_NE(0, recs[0].u.mf.cgroup_id);
 }
 
 

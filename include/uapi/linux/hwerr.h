@@ -218,6 +218,9 @@ struct hwerr_memory_failure {
 				 * signalled for this page (SIGBUS); never a kthread */
 	__u32 tasks;		/* with HWERR_F_TASK: processes signalled */
 	char comm[16];		/* with HWERR_F_TASK: the first one's name */
+	__u64 cgroup_id;	/* with HWERR_F_TASK: the first one's cgroup v2 id
+				 * (the inode number of its cgroup directory); 0
+				 * without CONFIG_CGROUPS */
 };
 
 /*
@@ -343,6 +346,7 @@ struct hwerr_hadetect {
 	__s32 pid;		/* CONTAINED: process signalled; AGENT: the agent's */
 	__u32 reserved;
 	char label[64];		/* DIMM label, device name, agent or process name */
+	__u64 cgroup_id;	/* CONTAINED: the process's cgroup v2 id, or 0 */
 };
 
 struct hwerr_record {

@@ -394,6 +394,8 @@ pub struct MemoryFailure {
     pub tasks: u32,
     /// Task name, with [`F_TASK`].
     pub comm: [u8; 16],
+    /// With [`F_TASK`]: the task's cgroup v2 id (0 without cgroups).
+    pub cgroup_id: u64,
 }
 
 /// `HWERR_CODE_SOURCE_ENABLED`: hwerr's notice that a source was enabled.
@@ -613,6 +615,8 @@ pub struct Hadetect {
     pub reserved: u32,
     /// DIMM label, device name, agent or process name (NUL-terminated).
     pub label: [u8; 64],
+    /// Contained: the process's cgroup v2 id, or 0.
+    pub cgroup_id: u64,
 }
 
 /// `struct hwerr_source_stats`.
@@ -734,7 +738,7 @@ const _: () = {
     assert!(core::mem::size_of::<Cper>() <= PAYLOAD_SIZE);
     assert!(core::mem::size_of::<Lost>() <= PAYLOAD_SIZE);
     assert!(core::mem::size_of::<Software>() <= PAYLOAD_SIZE);
-    assert!(core::mem::size_of::<Hadetect>() == 128);
+    assert!(core::mem::size_of::<Hadetect>() == 136);
     assert!(core::mem::size_of::<Agent>() == 40);
     assert!(SOURCE_NAMES.len() <= SRC_SLOTS);
     assert!(core::mem::offset_of!(Cper, u) == CPER_U_OFFSET);

@@ -1028,6 +1028,7 @@ fn mf() -> MemoryFailure {
         pid: 4242,
         tasks: 1,
         comm: cstr(b"qemu-kvm"),
+        cgroup_id: 0x1f2e,
     }
 }
 
@@ -1045,7 +1046,8 @@ fn memory_failure_with_a_task_is_contained() {
             classify(&r),
             Verdict::Contained {
                 pfn: 0x12_3456,
-                pid: 4242
+                pid: 4242,
+                cgroup_id: 0x1f2e,
             }
         );
         assert_eq!(label(&r), b"qemu-kvm");
@@ -1151,11 +1153,15 @@ fn check_any(r: &Record) {
                 r.hdr
             );
         }
-        Verdict::Contained { pfn, pid } => {
+        Verdict::Contained {
+            pfn,
+            pid,
+            cgroup_id,
+        } => {
             assert_eq!(r.hdr.source, abi::SRC_MEMORY_FAILURE);
             assert_ne!(r.hdr.flags & abi::F_TASK, 0);
             let (m, _) = MemoryFailure::read_from_prefix(&r.payload[..]).expect("fits");
-            assert_eq!((pfn, pid), (m.pfn, m.pid));
+            assert_eq!((pfn, pid, cgroup_id), (m.pfn, m.pid, m.cgroup_id));
         }
         Verdict::Hits(hs) => {
             assert!(FAULT_SOURCES.contains(&r.hdr.source), "{:?}", r.hdr);

@@ -114,6 +114,8 @@ pub enum Detail {
         comm: Option<String>,
         /// Processes signalled.
         tasks: Option<u32>,
+        /// The first one's cgroup v2 id.
+        cgroup_id: Option<u64>,
     },
     /// Reported by a kernel module.
     Software {
@@ -175,6 +177,8 @@ pub enum Detail {
         pid: i32,
         /// DIMM label, device, agent or process name.
         label: String,
+        /// Contained: the process's cgroup v2 id (0 unknown).
+        cgroup_id: u64,
     },
     /// A source this tool does not know.
     Unknown,
@@ -269,6 +273,7 @@ pub fn decode(rec: &Record) -> Event {
                 pid: task.then_some(m.pid),
                 comm: task.then(|| cstr(&m.comm)),
                 tasks: task.then_some(m.tasks),
+                cgroup_id: task.then_some(m.cgroup_id),
             }
         }),
         abi::SRC_SOFTWARE => payload::<abi::Software>(rec).map(|s| Detail::Software {
@@ -312,6 +317,7 @@ pub fn decode(rec: &Record) -> Event {
             immediate: d.flags & abi::HD_F_IMMEDIATE != 0,
             pid: d.pid,
             label: cstr(&d.label),
+            cgroup_id: d.cgroup_id,
         }),
         _ => None,
     };
@@ -466,6 +472,7 @@ impl fmt::Display for Event {
                 pid,
                 comm,
                 tasks,
+                cgroup_id,
                 ..
             } => {
                 write!(f, ": pfn {pfn:#x} result {result}")?;
@@ -474,6 +481,9 @@ impl fmt::Display for Event {
                 }
                 if let Some(n) = tasks.filter(|n| *n > 1) {
                     write!(f, " (+{} more)", n - 1)?;
+                }
+                if let Some(id) = cgroup_id.filter(|id| *id != 0) {
+                    write!(f, " cgroup {id}")?;
                 }
                 Ok(())
             }
@@ -510,6 +520,7 @@ impl fmt::Display for Event {
                 dry_run,
                 pid,
                 label,
+                cgroup_id,
                 ..
             } => {
                 write!(f, ": {event}")?;
@@ -541,6 +552,9 @@ impl fmt::Display for Event {
                 }
                 if *pid > 0 {
                     write!(f, " pid {pid}")?;
+                }
+                if *cgroup_id != 0 {
+                    write!(f, " cgroup {cgroup_id}")?;
                 }
                 Ok(())
             }
@@ -629,6 +643,7 @@ mod tests {
             pid: 0,
             reserved: 0,
             label: [0; 64],
+            cgroup_id: 0,
         };
         let ev = decode(&record(abi::SRC_HADETECT, abi::SEV_INFO, hd.as_bytes()));
         assert!(ev.to_string().ends_with(

@@ -99,7 +99,7 @@ fn layouts() -> Vec<Layout> {
         }),
         layout!("hwerr_memory_failure", MemoryFailure, {
             "pfn" => pfn, "page_type" => page_type, "result" => result, "pid" => pid,
-            "tasks" => tasks, "comm" => comm,
+            "tasks" => tasks, "comm" => comm, "cgroup_id" => cgroup_id,
         }),
         layout!("hwerr_software", Software, {
             "code" => code, "reserved" => reserved, "data" => data, "origin" => origin,
@@ -115,6 +115,7 @@ fn layouts() -> Vec<Layout> {
             "attempt" => attempt, "count" => count, "threshold" => threshold,
             "window_ms" => window_ms, "trigger_seq" => trigger_seq, "score" => score,
             "reasons" => reasons, "pid" => pid, "reserved" => reserved, "label" => label,
+            "cgroup_id" => cgroup_id,
         }),
         layout!("hwerr_source_stats", SourceStats, {
             "captured" => captured, "dropped" => dropped,

@@ -32,9 +32,11 @@
 //! the AMD rule (the kernel lets any Hygon ADDRV through, but its UMCs are
 //! Zen-derived and report normalized addresses too).
 //!
-//! Known limit: where an EDAC driver decodes MCEs (skx_edac, i10nm_edac,
-//! amd64_edac), one corrected DRAM error yields an MCE and an EDAC record, and both
-//! charge the page: a page rule then fires at half its `N`.
+//! One DRAM error can reach hwerr twice: where an EDAC driver decodes MCEs
+//! (skx_edac, i10nm_edac, amd64_edac) as an MCE and an EDAC record, and through
+//! ghes_edac as a GHES and an EDAC record. [`SameError`] tells such a second report
+//! of one page (another source, within [`SAME_ERROR_NS`]) from a new error, so a
+//! page rule counts the error once.
 //!
 //! Not faults: unknown NMIs (watchdogs and the perf NMI share that path; the kernel
 //! survives them), software records, lost-record notices, hadetect's own records, and
@@ -286,4 +288,32 @@ pub fn label(rec: &Record) -> &[u8] {
     let field = field.unwrap_or(&[]);
     let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
     field.get(..end).unwrap_or(&[])
+}
+
+/// Two reports of one page from different sources this close (ns) are one error.
+pub const SAME_ERROR_NS: u64 = 10_000_000;
+
+/// Page reports seen recently, to count an error reported by two sources once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SameError {
+    /// `(pfn, source, boottime_ns)` of the last reports; `source` 0: empty.
+    recent: [(u64, u8, u64); 16],
+    next: usize,
+}
+
+impl SameError {
+    /// Whether the page report `(pfn, source, t)` is another source's report of an
+    /// error already counted (within [`SAME_ERROR_NS`]); if not, it is remembered.
+    pub fn is_repeat(&mut self, pfn: u64, source: u8, t: u64) -> bool {
+        let repeat = self.recent.iter().any(|&(p, s, when)| {
+            s != 0 && s != source && p == pfn && t.abs_diff(when) <= SAME_ERROR_NS
+        });
+        if !repeat {
+            if let Some(slot) = self.recent.get_mut(self.next) {
+                *slot = (pfn, source, t);
+            }
+            self.next = (self.next + 1) % self.recent.len();
+        }
+        repeat
+    }
 }

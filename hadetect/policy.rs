@@ -82,10 +82,13 @@ struct Counters {
     contained: u64,
     missed: u64,
     unpublished: u64,
+    repeats: u64,
 }
 
 struct Inner {
     engine: Engine<KVVec<Fault>>,
+    /// Page reports seen lately: one error reported by two sources counts once.
+    same: classify::SameError,
     agents: KBox<Agents>,
     /// Overload: global OOMs seen, the time of the last one, and whether the node is
     /// overloaded (until `overload_hold_ns` passes without one).
@@ -343,6 +346,10 @@ impl Inner {
         } else {
             rec.hdr.boottime_ns
         };
+        if h.class == abi::HD_PAGE && self.same.is_repeat(h.object, rec.hdr.source, t) {
+            self.counters.repeats = self.counters.repeats.saturating_add(1);
+            return false;
+        }
         self.counters.errors = self.counters.errors.saturating_add(u64::from(h.weight));
         let out = self
             .engine
@@ -405,6 +412,7 @@ impl Policy {
         Ok(try_pin_init!(Self {
             inner <- new_mutex!(Inner {
                 engine,
+                same: classify::SameError::default(),
                 agents,
                 ooms_seen,
                 last_oom_ns: 0,
@@ -883,7 +891,7 @@ fn show(class: u32, attr: u32, out: &mut SysfsBuf<'_>) -> Result {
                 out,
                 "records {}\nerrors {}\nopened {}\nfired {}\nisolated {}\nfailed {}\n\
                  gave_up {}\nrefused {}\ndry_run {}\ncapped {}\ncontained {}\nmissed {}\n\
-                 unpublished {}\nevicted {}\nuntracked {}",
+                 unpublished {}\nrepeats {}\nevicted {}\nuntracked {}",
                 c.records,
                 c.errors,
                 c.opened,
@@ -897,6 +905,7 @@ fn show(class: u32, attr: u32, out: &mut SysfsBuf<'_>) -> Result {
                 c.contained,
                 c.missed,
                 c.unpublished,
+                c.repeats,
                 g.engine.evicted(),
                 g.engine.untracked()
             )

@@ -1263,3 +1263,47 @@ proptest! {
         }
     }
 }
+
+// ---- One error reported by two sources ----
+
+#[test]
+fn same_page_from_another_source_within_10_ms_is_one_error() {
+    use hadetect_core::classify::{SameError, SAME_ERROR_NS};
+    let mut s = SameError::default();
+    assert!(!s.is_repeat(0x1234, abi::SRC_MCE, 1_000));
+    // The EDAC record of the same error, a little later: a repeat.
+    assert!(s.is_repeat(0x1234, abi::SRC_EDAC, 1_000 + SAME_ERROR_NS));
+    // Just outside the window: a new error.
+    assert!(!s.is_repeat(0x1234, abi::SRC_EDAC, 1_001 + SAME_ERROR_NS + SAME_ERROR_NS));
+    // The same source again is a new error however close.
+    assert!(!s.is_repeat(0x1234, abi::SRC_MCE, 1_002));
+    // Another page is another error.
+    assert!(!s.is_repeat(0x1235, abi::SRC_EDAC, 1_003));
+    // A report earlier than the one remembered (records of two sources are not
+    // ordered by time) is a repeat too.
+    assert!(s.is_repeat(0x1235, abi::SRC_GHES, 1_000));
+}
+
+#[test]
+fn same_error_memory_is_bounded() {
+    use hadetect_core::classify::SameError;
+    let mut s = SameError::default();
+    assert!(!s.is_repeat(7, abi::SRC_MCE, 0));
+    // Sixteen other pages push page 7 out: its EDAC report is then counted.
+    for pfn in 100..116 {
+        assert!(!s.is_repeat(pfn, abi::SRC_MCE, 0));
+    }
+    assert!(!s.is_repeat(7, abi::SRC_EDAC, 0));
+}
+
+proptest! {
+    #[test]
+    fn a_source_never_repeats_itself(pfns in proptest::collection::vec(0u64..4, 1..64),
+                                     times in proptest::collection::vec(0u64..30_000_000, 1..64)) {
+        use hadetect_core::classify::SameError;
+        let mut s = SameError::default();
+        for (pfn, t) in pfns.iter().zip(times.iter()) {
+            prop_assert!(!s.is_repeat(*pfn, abi::SRC_MCE, *t));
+        }
+    }
+}

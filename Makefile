@@ -9,7 +9,11 @@ export HASYS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hasys
 export KSRC ?= $(HASYS_CACHE)/src/linux-7.2
 export BINDGEN ?= $(HASYS_CACHE)/cargo/bin/bindgen
 export VNG ?= $(HASYS_CACHE)/venv/bin/vng
-export CARGO_TARGET_DIR ?= $(HASYS_CACHE)/target
+# One target directory per checkout: the crates under tools/ build the modules' pure
+# files through #[path] from outside their package, and cargo's fingerprint of such a
+# file names it by absolute path, so two checkouts sharing a target directory would
+# reuse each other's builds of those files.
+export CARGO_TARGET_DIR ?= $(HASYS_CACHE)/target/$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-12)
 # Debian's cargo and rustc (cargo-web, rustc-web), never a rustup toolchain on PATH.
 # (Not CARGO: cargo exports that to what it runs.)
 HASYS_CARGO ?= $(CURDIR)/scripts/cargo.sh

@@ -55,8 +55,8 @@ help:
 	@echo '  make kernel        build (or reuse) the test kernel in $$HASYS_CACHE'
 	@echo '  make modules       build the five modules (KDIR=<build tree> for your own kernel)'
 	@echo '  make clippy        the modules again through clippy (CLIPPY=1), warnings as errors'
-	@echo '  make guards        compile hwerr/sources.c as for kernels without MCE, GHES, RAS or'
-	@echo '                     memory failure (the branches the test kernel never builds)'
+	@echo '  make guards        compile hwerr/sources.c and hadetect/isolate.c as for kernels'
+	@echo '                     without MCE, GHES, RAS, memory failure, PCI or CPU hotplug'
 	@echo '  make lint          rustfmt on the kernel Rust, version strings agree, no tracked build output'
 	@echo '  make fmt           format all Rust: kernel (kernel .rustfmt.toml) and cargo'
 	@echo '  make userspace     cargo fmt --check, clippy -D warnings and test on tools/; samples/hwerr'
@@ -90,7 +90,7 @@ modules:
 clippy:
 	$(KMAKE) CLIPPY=1 modules
 
-# sources.c's #ifdef branches for kernels without MCE, GHES, RAS or memory failure.
+# The #ifdef branches of sources.c and isolate.c for kernels without those features.
 guards:
 	@scripts/check-guards.sh "$(OUT)/guards" $(KMAKE)
 

@@ -70,7 +70,7 @@ int hadetect_cpu_check(u32 cpu)
 	return 0;
 }
 
-/* Offlines @cpu (remove_cpu()), after hadetect_cpu_check(). */
+/* Offlines @cpu (remove_cpu(); -EPERM without CPU hotplug), after hadetect_cpu_check(). */
 int hadetect_cpu_offline(u32 cpu)
 {
 	int ret = hadetect_cpu_check(cpu);
@@ -84,6 +84,7 @@ int hadetect_cpu_online(u32 cpu)
 	return cpu < nr_cpu_ids && cpu_online(cpu);
 }
 
+#ifdef CONFIG_PCI
 static struct pci_dev *hadetect_pci_get(u64 bdf)
 {
 	return pci_get_domain_bus_and_slot((int)(bdf >> 16 & 0xffff), bdf >> 8 & 0xff,
@@ -126,6 +127,17 @@ int hadetect_pci_isolated(u64 bdf, bool remove)
 	pci_dev_put(pdev);
 	return ret;
 }
+#else /* !CONFIG_PCI: no PCI function exists to isolate. */
+int hadetect_pci_isolate(u64 bdf, bool remove)
+{
+	return -ENODEV;
+}
+
+int hadetect_pci_isolated(u64 bdf, bool remove)
+{
+	return remove;
+}
+#endif /* CONFIG_PCI */
 
 /* The action runner: one delayed work on an ordered queue of hadetect's own. */
 static struct workqueue_struct *hadetect_wq;

@@ -79,6 +79,10 @@ ktap_check "both wait in poll() on the health file" \
 
 (echo 1000 >/proc/self/oom_score_adj; exec sleep 300) &
 victim=$!
+# The victim inherits this script's -1000 until its own write: the OOM killer
+# would take another process (the runner, its pipe) if it ran before that.
+wait_for 10 eval 'test "$(cat /proc/$victim/oom_score_adj 2>/dev/null)" = 1000' ||
+	ktap_exit_fail_msg "the victim's oom_score_adj did not become 1000"
 echo f >/proc/sysrq-trigger
 
 ktap_check "hactl health --wait wakes with red (overload)" \

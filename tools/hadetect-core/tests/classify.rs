@@ -33,21 +33,12 @@ const MEM_VALID_PA: u64 = 1 << 1;
 const MEM_VALID_ERROR_STATUS: u64 = 1 << 0;
 const PCIE_VALID_DEVICE_ID: u64 = 1 << 3;
 
-/// A record of `source` graded `severity`, `count` 1, with `body` as its payload.
+/// A record of `source` graded `severity`, `count` 1, with `body` as its payload
+/// (hwerr's own blank record, so the header is what hwerr stamps).
 fn rec<T: IntoBytes + Immutable>(source: u8, severity: u8, body: &T) -> Record {
-    let mut r = Record {
-        hdr: abi::Header {
-            size: abi::RECORD_SIZE as u16,
-            version: abi::ABI_VERSION as u8,
-            source,
-            severity,
-            count: 1,
-            seq: 42,
-            boottime_ns: 1_000_000,
-            ..abi::Header::default()
-        },
-        payload: [0; abi::PAYLOAD_SIZE],
-    };
+    let mut r = hwerr_core::ring::blank(source, severity);
+    r.hdr.seq = 42;
+    r.hdr.boottime_ns = 1_000_000;
     let b = body.as_bytes();
     r.payload[..b.len()].copy_from_slice(b);
     r

@@ -18,6 +18,13 @@ use kernel::{prelude::*, sync::Arc};
 #[path = "../include/hasys/hwerr.rs"]
 mod hwerr;
 
+#[path = "../include/hasys/registered.rs"]
+mod registered;
+use registered::Registered;
+
+#[path = "../include/hasys/sysfs.rs"]
+mod sysfs;
+
 // The record ABI, which hwerr's API (`hwerr::Consumer`) hands records in.
 #[allow(dead_code, unreachable_pub)]
 #[path = "../include/uapi/linux/hwerr.rs"]
@@ -67,51 +74,6 @@ mod ffi {
     }
 }
 
-/// The action runner's queue (`isolate.c`): created at load, stopped and freed on
-/// drop.
-struct Runner;
-
-impl Runner {
-    fn start() -> Result<Self> {
-        // SAFETY: Process context; paired with `hadetect_wq_exit()` in `drop`.
-        kernel::error::to_result(unsafe { ffi::hadetect_wq_init() })?;
-        Ok(Self)
-    }
-}
-
-impl Drop for Runner {
-    fn drop(&mut self) {
-        // SAFETY: `start` created the queue; this is the only exit.
-        unsafe { ffi::hadetect_wq_exit() };
-    }
-}
-
-/// A C registration (`start` returned 0) undone by `stop` on drop.
-struct Registered(unsafe extern "C" fn());
-
-impl Registered {
-    /// Calls `start`; on success, `stop` runs on drop.
-    ///
-    /// # Safety
-    ///
-    /// `stop` undoes a successful `start`, and may be called in process context.
-    unsafe fn new(
-        start: unsafe extern "C" fn() -> c_int,
-        stop: unsafe extern "C" fn(),
-    ) -> Result<Self> {
-        // SAFETY: Process context (module init).
-        kernel::error::to_result(unsafe { start() })?;
-        Ok(Self(stop))
-    }
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        // SAFETY: `new`'s `start` succeeded; this is the only `stop`.
-        unsafe { (self.0)() };
-    }
-}
-
 /// hadetect's module state. Fields drop in order: `/dev/hadetect` (no agent calls;
 /// an open file pins the module, so none is open here), the OOM notifier (no more
 /// kicks), the consumer (no more records), the runner (no more actions), the sysfs
@@ -120,7 +82,7 @@ struct HadetectModule {
     _dev: Registered,
     _oom: Registered,
     _consumer: Pin<KBox<hwerr::ConsumerRegistration<policy::Policy>>>,
-    _runner: Runner,
+    _runner: Registered,
     _component: hwerr::Component,
     policy: Published,
 }
@@ -147,7 +109,9 @@ impl Drop for Published {
 impl kernel::Module for HadetectModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // The queue first: the consumer may kick it at once.
-        let runner = Runner::start()?;
+        // SAFETY: `hadetect_wq_exit()` stops and frees the action runner's queue
+        // (`isolate.c`) that `hadetect_wq_init()` created; both in process context.
+        let runner = unsafe { Registered::new(ffi::hadetect_wq_init, ffi::hadetect_wq_exit)? };
         let consumer = KBox::pin_init(
             hwerr::ConsumerRegistration::new(
                 policy::Policy::new()?,

@@ -23,6 +23,7 @@ use crate::classify::{self, Verdict};
 use crate::engine::{self, Engine, Fault, Key, Rule, State};
 use crate::health::{self, Health};
 use crate::hwerr;
+use crate::sysfs::{self, parse_bool, parse_u64, text, SysfsBuf};
 use core::fmt::Write;
 use core::ptr;
 use kernel::{
@@ -816,22 +817,6 @@ extern "C" fn hadetect_run_actions() {
     }
 }
 
-/// A `PAGE_SIZE` sysfs buffer being filled.
-struct SysfsBuf<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl Write for SysfsBuf<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 /// The sysfs attribute ids (`sysfs.h`).
 mod id {
     pub(super) const HEALTH: u32 = 0;
@@ -935,30 +920,7 @@ fn show(class: u32, attr: u32, out: &mut SysfsBuf<'_>) -> Result {
 #[no_mangle]
 unsafe extern "C" fn hadetect_sysfs_show(class: u32, attr: u32, buf: *mut u8) -> isize {
     // SAFETY: sysfs gives a writable buffer of `PAGE_SIZE` bytes.
-    let buf = unsafe { core::slice::from_raw_parts_mut(buf, bindings::PAGE_SIZE) };
-    let mut out = SysfsBuf { buf, len: 0 };
-    match show(class, attr, &mut out) {
-        Ok(()) => out.len as isize,
-        Err(e) => e.to_errno() as isize,
-    }
-}
-
-/// A written value: UTF-8, one trailing newline allowed.
-fn text(input: &[u8]) -> Result<&str> {
-    let s = core::str::from_utf8(input).map_err(|_| EINVAL)?;
-    Ok(s.strip_suffix('\n').unwrap_or(s))
-}
-
-fn parse_u64(s: &str) -> Result<u64> {
-    s.trim().parse::<u64>().map_err(|_| EINVAL)
-}
-
-fn parse_bool(s: &str) -> Result<bool> {
-    match s.trim() {
-        "0" | "n" | "N" | "off" => Ok(false),
-        "1" | "y" | "Y" | "on" => Ok(true),
-        _ => Err(EINVAL),
-    }
+    unsafe { sysfs::show(buf, |out| show(class, attr, out)) }
 }
 
 fn class_by_name(s: &str) -> Result<u8> {
@@ -1074,11 +1036,7 @@ unsafe extern "C" fn hadetect_sysfs_store(
     len: usize,
 ) -> isize {
     // SAFETY: sysfs gives `len` readable bytes.
-    let input = unsafe { core::slice::from_raw_parts(buf, len) };
-    match store(class, attr, input) {
-        Ok(()) => len as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+    unsafe { sysfs::store(buf, len, |input| store(class, attr, input)) }
 }
 
 /// One line of `faults`.

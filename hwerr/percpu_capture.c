@@ -306,6 +306,7 @@ HWERR_SRC_GROUP(ghes, HWERR_SRC_GHES);
 HWERR_SRC_GROUP(memory_failure, HWERR_SRC_MEMORY_FAILURE);
 HWERR_SRC_GROUP(software, HWERR_SRC_SOFTWARE);
 HWERR_SRC_GROUP(hadetect, HWERR_SRC_HADETECT);
+HWERR_SRC_GROUP(cluster_msg, HWERR_SRC_CLUSTER);
 
 /*
  * /sys/kernel/ha/hwerr/storm/{window_ms,burst,rate}: the storm coalescing
@@ -385,7 +386,8 @@ static const struct attribute_group storm_group = {
 
 static const struct attribute_group *hwerr_groups[] = {
 	&mce_group, &edac_group, &aer_group, &nmi_group, &ghes_group,
-	&memory_failure_group, &software_group, &hadetect_group, &storm_group, NULL,
+	&memory_failure_group, &software_group, &hadetect_group, &cluster_msg_group,
+	&storm_group, NULL,
 };
 
 const struct attribute_group **hwerr_sysfs_groups(void)

@@ -9,6 +9,9 @@
 #   guest-run.sh <results> demo   load hasys and show what it does
 #   guest-run.sh <results> bench  the in-VM benchmark
 #   guest-run.sh <results> boot   nothing: the boot's kernel log only
+#   guest-run.sh <results> cluster one node of the two-node run (HASYS_NODE=A|B):
+#                                 selftests/cluster_msg/node.sh; files go to
+#                                 <results>/<node>/, the nodes meet in <results>/sync/
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
@@ -19,6 +22,10 @@
 set -u
 res=$1
 mode=$2
+if [ "$mode" = cluster ]; then
+	sync=$res/sync
+	res=$res/$HASYS_NODE
+fi
 export HASYS_MODDIR HASYS_SELFTEST_FAIL="${HASYS_SELFTEST_FAIL:-0}" HASYS_HOSTREQ
 HASYS_KSELFTEST_ARGS=${HASYS_KSELFTEST_ARGS:-}
 dbg=/sys/kernel/debug
@@ -130,8 +137,16 @@ run_bench() {
 	fi
 }
 
+run_cluster() {
+	[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+	# Node A panics at the end: node.sh saves its kernel log and kmemleak report first.
+	"$HASYS_KSELFTEST/cluster_msg/node.sh" "$HASYS_NODE" "$sync" "$res" 2>&1 |
+		cat >"$res/cluster.ktap"
+}
+
 case $mode in
 test) run_test ;;
+cluster) run_cluster ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
 bench) run_bench >"$res/bench.txt" 2>&1 ;;
 boot) ;; # only the kernel log: make check-boot counts boots with a report

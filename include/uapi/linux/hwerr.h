@@ -41,7 +41,8 @@ enum hwerr_source {
 	HWERR_SRC_SOFTWARE = 7,		/* hwerr_report() from a kernel module */
 	HWERR_SRC_LOST = 8,		/* in-band: records were lost, see hwerr_lost */
 	HWERR_SRC_HADETECT = 9,		/* hadetect: a policy decision or health change */
-	HWERR_SRC_NR = 10,
+	HWERR_SRC_CLUSTER = 10,		/* cluster_msg: a membership change */
+	HWERR_SRC_NR = 11,
 };
 
 /* What HA logic can act on: hdr.severity. */
@@ -349,6 +350,62 @@ struct hwerr_hadetect {
 	__u64 cgroup_id;	/* CONTAINED: the process's cgroup v2 id, or 0 */
 };
 
+/*
+ * HWERR_SRC_CLUSTER: one change of cluster_msg's membership view, or of this node's
+ * own part in it (Documentation/hasys/cluster_msg.rst). Severity RECOVERABLE (so
+ * EPOLLPRI wakes agents) when a peer goes down, dies or leaves, or this node leaves
+ * or dies; INFO for the rest.
+ */
+enum hwerr_cl_event {
+	HWERR_CL_PEER = 1,	/* a peer's state changed (node, old_state -> state) */
+	HWERR_CL_LOCAL = 2,	/* this node's own state changed (node = this node) */
+};
+
+/* A member's state (struct hwerr_cluster.state, .old_state). */
+enum hwerr_cl_state {
+	HWERR_CL_DOWN = 0,	/* configured, not heard within the dead time (or never) */
+	HWERR_CL_JOINING = 1,	/* heard, but it has not heard us yet */
+	HWERR_CL_UP = 2,	/* heartbeats both ways */
+	HWERR_CL_SUSPECT = 3,	/* silent for more than the suspect time */
+	HWERR_CL_DYING = 4,	/* it announced it is dying (reason): a dying gasp */
+	HWERR_CL_LEFT = 5,	/* it announced it leaves (reason); it may come back */
+	HWERR_CL_HANDOFF = 6,	/* it announced a kexec handoff, back within arg ms */
+	HWERR_CL_STATE_NR = 7,
+};
+
+/* Why (struct hwerr_cluster.reason); also the wire protocol's reason codes. */
+enum hwerr_cl_reason {
+	HWERR_CL_R_NONE = 0,
+	HWERR_CL_R_PANIC = 1,		/* panic() */
+	HWERR_CL_R_OOPS = 2,		/* an oops (die notifier) */
+	HWERR_CL_R_HW_FATAL = 3,	/* a fatal hardware error record */
+	HWERR_CL_R_KEXEC = 4,		/* kexec reboot (not a planned handoff) */
+	HWERR_CL_R_SHUTDOWN = 5,	/* restart, halt or power off */
+	HWERR_CL_R_OVERLOAD = 6,	/* memory overload (OOM); it rejoins on recovery */
+	HWERR_CL_R_HANDOFF = 7,		/* planned kexec handoff */
+	HWERR_CL_R_TIMEOUT = 8,		/* silent past the dead time */
+	HWERR_CL_R_ADMIN = 9,		/* disabled or unloaded by an administrator */
+	HWERR_CL_R_KDUMP = 10,		/* a capture kernel is saving a crash dump */
+	HWERR_CL_R_NR = 11,
+};
+
+struct hwerr_cluster {
+	__u8 event;		/* enum hwerr_cl_event */
+	__u8 state;		/* enum hwerr_cl_state, after this change */
+	__u8 old_state;		/* enum hwerr_cl_state, before it */
+	__u8 reason;		/* enum hwerr_cl_reason */
+	__u32 node;		/* the peer's node id (LOCAL: this node's) */
+	__u32 cluster_id;
+	__u32 local_node;	/* this node's id */
+	__u64 epoch;		/* this node's membership epoch after the change */
+	__u8 incarnation[16];	/* the peer's boot id (LOCAL: this node's) */
+	__u32 silent_ms;	/* since the peer was last heard (SUSPECT, DOWN) */
+	__u32 arg;		/* HANDOFF: ms the peer said it would be back within */
+	__u32 rtt_us;		/* smoothed round-trip time to the peer, 0 if unknown */
+	__u32 jitter_us;	/* round-trip jitter (RFC 3550 style), 0 if unknown */
+	__u64 up_members;	/* members up (both ways) after the change, this node excluded */
+};
+
 struct hwerr_record {
 	struct hwerr_header hdr;
 	union {
@@ -361,6 +418,7 @@ struct hwerr_record {
 		struct hwerr_software sw;
 		struct hwerr_lost lost;
 		struct hwerr_hadetect hd;
+		struct hwerr_cluster cl;
 		__u8 raw[HWERR_PAYLOAD_SIZE];
 	} u;
 };

@@ -44,8 +44,10 @@ pub const SRC_SOFTWARE: u8 = 7;
 pub const SRC_LOST: u8 = 8;
 /// hadetect: a policy decision or health change.
 pub const SRC_HADETECT: u8 = 9;
+/// cluster_msg: a membership change.
+pub const SRC_CLUSTER: u8 = 10;
 /// Number of sources.
-pub const SRC_NR: u8 = 10;
+pub const SRC_NR: u8 = 11;
 
 /// Source names, indexed by source number (sysfs directory names, hactl output).
 pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
@@ -59,6 +61,7 @@ pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
     "software",
     "lost",
     "hadetect",
+    "cluster_msg",
 ];
 
 /// Informational.
@@ -619,6 +622,96 @@ pub struct Hadetect {
     pub cgroup_id: u64,
 }
 
+/// `HWERR_CL_PEER`: a peer's state changed.
+pub const CL_PEER: u8 = 1;
+/// `HWERR_CL_LOCAL`: this node's own state changed.
+pub const CL_LOCAL: u8 = 2;
+
+/// `HWERR_CL_DOWN`: not heard within the dead time (or never).
+pub const CL_DOWN: u8 = 0;
+/// `HWERR_CL_JOINING`: heard, but it has not heard us yet.
+pub const CL_JOINING: u8 = 1;
+/// `HWERR_CL_UP`: heartbeats both ways.
+pub const CL_UP: u8 = 2;
+/// `HWERR_CL_SUSPECT`: silent for more than the suspect time.
+pub const CL_SUSPECT: u8 = 3;
+/// `HWERR_CL_DYING`: it announced it is dying.
+pub const CL_DYING: u8 = 4;
+/// `HWERR_CL_LEFT`: it announced it leaves.
+pub const CL_LEFT: u8 = 5;
+/// `HWERR_CL_HANDOFF`: it announced a kexec handoff.
+pub const CL_HANDOFF: u8 = 6;
+/// `HWERR_CL_STATE_NR`.
+pub const CL_STATE_NR: u8 = 7;
+/// State names, indexed by `CL_*` state.
+pub const CL_STATE_NAMES: [&str; CL_STATE_NR as usize] = [
+    "down", "joining", "up", "suspect", "dying", "left", "handoff",
+];
+
+/// `HWERR_CL_R_NONE`.
+pub const CL_R_NONE: u8 = 0;
+/// `HWERR_CL_R_PANIC`: `panic()`.
+pub const CL_R_PANIC: u8 = 1;
+/// `HWERR_CL_R_OOPS`: an oops.
+pub const CL_R_OOPS: u8 = 2;
+/// `HWERR_CL_R_HW_FATAL`: a fatal hardware error record.
+pub const CL_R_HW_FATAL: u8 = 3;
+/// `HWERR_CL_R_KEXEC`: kexec reboot.
+pub const CL_R_KEXEC: u8 = 4;
+/// `HWERR_CL_R_SHUTDOWN`: restart, halt or power off.
+pub const CL_R_SHUTDOWN: u8 = 5;
+/// `HWERR_CL_R_OVERLOAD`: memory overload.
+pub const CL_R_OVERLOAD: u8 = 6;
+/// `HWERR_CL_R_HANDOFF`: planned kexec handoff.
+pub const CL_R_HANDOFF: u8 = 7;
+/// `HWERR_CL_R_TIMEOUT`: silent past the dead time.
+pub const CL_R_TIMEOUT: u8 = 8;
+/// `HWERR_CL_R_ADMIN`: disabled or unloaded by an administrator.
+pub const CL_R_ADMIN: u8 = 9;
+/// `HWERR_CL_R_KDUMP`: a capture kernel is saving a crash dump.
+pub const CL_R_KDUMP: u8 = 10;
+/// `HWERR_CL_R_NR`.
+pub const CL_R_NR: u8 = 11;
+/// Reason names, indexed by `CL_R_*`.
+pub const CL_REASON_NAMES: [&str; CL_R_NR as usize] = [
+    "none", "panic", "oops", "hw-fatal", "kexec", "shutdown", "overload", "handoff", "timeout",
+    "admin", "kdump",
+];
+
+/// `struct hwerr_cluster`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Cluster {
+    /// `CL_PEER` or `CL_LOCAL`.
+    pub event: u8,
+    /// `CL_*` state after this change.
+    pub state: u8,
+    /// `CL_*` state before it.
+    pub old_state: u8,
+    /// `CL_R_*`.
+    pub reason: u8,
+    /// The peer's node id (local: this node's).
+    pub node: u32,
+    /// The cluster id.
+    pub cluster_id: u32,
+    /// This node's id.
+    pub local_node: u32,
+    /// This node's membership epoch after the change.
+    pub epoch: u64,
+    /// The peer's boot id (local: this node's).
+    pub incarnation: [u8; 16],
+    /// Since the peer was last heard (suspect, down), in ms.
+    pub silent_ms: u32,
+    /// Handoff: ms the peer said it would be back within.
+    pub arg: u32,
+    /// Smoothed round-trip time to the peer in µs, 0 if unknown.
+    pub rtt_us: u32,
+    /// Round-trip jitter in µs, 0 if unknown.
+    pub jitter_us: u32,
+    /// Members up after the change, this node excluded.
+    pub up_members: u64,
+}
+
 /// `struct hwerr_source_stats`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
@@ -739,6 +832,7 @@ const _: () = {
     assert!(core::mem::size_of::<Lost>() <= PAYLOAD_SIZE);
     assert!(core::mem::size_of::<Software>() <= PAYLOAD_SIZE);
     assert!(core::mem::size_of::<Hadetect>() == 136);
+    assert!(core::mem::size_of::<Cluster>() == 64);
     assert!(core::mem::size_of::<Agent>() == 40);
     assert!(SOURCE_NAMES.len() <= SRC_SLOTS);
     assert!(core::mem::offset_of!(Cper, u) == CPER_U_OFFSET);

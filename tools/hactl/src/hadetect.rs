@@ -18,19 +18,20 @@
 //! them); it validates them and fails the write with EINVAL (not a valid value) or
 //! ERANGE (a number out of range). Only class and field names are checked here.
 
+use crate::moddir::ModuleDir;
 use anyhow::{anyhow, bail, Context, Result};
 use hwerr_abi::{abi, decode};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use serde::{Serialize, Serializer};
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// hadetect's directory under the sysfs root.
+/// hadetect's directory under the sysfs root (and its module name).
 const DIR: &str = "hadetect";
 
 /// The fields of a class's rule, one file each in the class's directory.
@@ -80,73 +81,22 @@ fn field_hint(field: &str) -> &'static str {
 }
 
 /// hadetect's sysfs directory.
-pub(crate) struct Sysfs {
-    dir: PathBuf,
-}
+pub(crate) struct Sysfs(ModuleDir);
 
 impl Sysfs {
     /// `<sysfs_root>/hadetect`; an error if hadetect is not loaded.
     pub(crate) fn open(sysfs_root: &Path) -> Result<Self> {
-        let dir = sysfs_root.join(DIR);
-        if !dir.is_dir() {
-            bail!(
-                "{} does not exist: the hadetect module is not loaded",
-                dir.display()
-            );
-        }
-        Ok(Self { dir })
-    }
-
-    fn read(&self, name: &str) -> Result<String> {
-        let path = self.dir.join(name);
-        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+        ModuleDir::open(sysfs_root, DIR).map(Self)
     }
 
     fn read_u64(&self, name: &str) -> Result<u64> {
-        let s = self.read(name)?;
-        s.trim().parse().map_err(|_| {
-            anyhow!(
-                "{}: {:?} is not a number",
-                self.dir.join(name).display(),
-                s.trim()
-            )
-        })
-    }
-
-    fn read_bool(&self, name: &str) -> Result<bool> {
-        match self.read(name)?.trim() {
-            "0" => Ok(false),
-            "1" => Ok(true),
-            s => bail!("{}: {s:?} is not 0 or 1", self.dir.join(name).display()),
-        }
+        self.0.read_parsed(name, "a number")
     }
 
     /// Writes `value` and a newline to `name` in one `write()`, as `echo value >
     /// name` does. A refusal of the kernel is an error naming the file and the value.
     fn write(&self, name: &str, value: &str) -> Result<()> {
-        let path = self.dir.join(name);
-        // Never create a file: a missing one is an older hadetect, not a setting.
-        if !path.exists() {
-            bail!(
-                "{} does not exist: this hadetect has no such setting",
-                path.display()
-            );
-        }
-        let buf = format!("{value}\n");
-        let mut f = OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(|e| write_error(&path, value, &e))?;
-        match f.write(buf.as_bytes()) {
-            Ok(n) if n == buf.len() => Ok(()),
-            Ok(n) => bail!(
-                "{}: short write of {value:?} ({n} of {} bytes)",
-                path.display(),
-                buf.len()
-            ),
-            Err(e) => Err(write_error(&path, value, &e)),
-        }
+        self.0.write(name, value, write_error)
     }
 }
 
@@ -195,38 +145,24 @@ pub(crate) fn parse_reasons(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 
-/// `counters`: `<name> <value>` lines, in the kernel's order.
-pub(crate) fn parse_counters(s: &str) -> Result<Vec<(String, u64)>> {
-    s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let mut w = l.split_whitespace();
-            match (w.next(), w.next().map(str::parse::<u64>), w.next()) {
-                (Some(name), Some(Ok(v)), None) => Ok((name.to_owned(), v)),
-                _ => bail!("counters: cannot parse line {l:?}"),
-            }
-        })
-        .collect()
-}
-
 impl Sysfs {
     /// `health`, `score` and `reasons`, with `health` already read (`level`).
     fn health_with(&self, level: &str) -> Result<Health> {
         Ok(Health {
             health: level.trim().to_owned(),
             score: self.read_u64("score")?,
-            reasons: parse_reasons(&self.read("reasons")?),
+            reasons: parse_reasons(&self.0.read("reasons")?),
         })
     }
 
     /// Reads the health.
     pub(crate) fn health(&self) -> Result<Health> {
-        self.health_with(&self.read("health")?)
+        self.health_with(&self.0.read("health")?)
     }
 
     /// Reads the counters.
     pub(crate) fn counters(&self) -> Result<Vec<(String, u64)>> {
-        parse_counters(&self.read("counters")?)
+        self.0.counters()
     }
 }
 
@@ -241,7 +177,7 @@ struct HealthWatch<'a> {
 impl<'a> HealthWatch<'a> {
     /// Opens `health` and reads the current health.
     fn open(sysfs: &'a Sysfs) -> Result<Self> {
-        let path = sysfs.dir.join("health");
+        let path = sysfs.0.path("health");
         let mut file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let mut level = String::new();
         file.read_to_string(&mut level)
@@ -580,7 +516,7 @@ pub(crate) fn parse_faults(text: &str) -> Result<Vec<Fault>> {
 impl Sysfs {
     /// Reads `faults`.
     pub(crate) fn faults(&self) -> Result<Vec<Fault>> {
-        parse_faults(&self.read("faults")?)
+        parse_faults(&self.0.read("faults")?)
     }
 }
 
@@ -680,15 +616,15 @@ impl Sysfs {
                     class,
                     threshold: self.read_u64(&f("threshold"))?,
                     window_ms: self.read_u64(&f("window_ms"))?,
-                    action: self.read(&f("action"))?.trim().to_owned(),
+                    action: self.0.read_value(&f("action"))?,
                     cap: self.read_u64(&f("cap"))?,
-                    dry_run: self.read_bool(&f("dry_run"))?,
-                    ue_immediate: self.read_bool(&f("ue_immediate"))?,
+                    dry_run: self.0.read_bool(&f("dry_run"))?,
+                    ue_immediate: self.0.read_bool(&f("ue_immediate"))?,
                 })
             })
             .collect::<Result<_>>()?;
         Ok(Rules {
-            dry_run: self.read_bool("dry_run")?,
+            dry_run: self.0.read_bool("dry_run")?,
             rules,
         })
     }
@@ -790,7 +726,7 @@ pub(crate) fn rules_set(
     let now: Vec<String> = pairs
         .iter()
         .map(|(f, _)| {
-            let v = sysfs.read(&format!("{class}/{f}"))?;
+            let v = sysfs.0.read(&format!("{class}/{f}"))?;
             Ok(format!("{f}={}", v.trim()))
         })
         .collect::<Result<_>>()?;
@@ -866,7 +802,9 @@ pub(crate) fn rules_clear(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
 
     /// A fake `<root>/hadetect/` with every file hadetect makes.
     fn tree() -> tempfile::TempDir {
@@ -976,22 +914,6 @@ mod tests {
             parse_reasons("fault isolation-failed fatal\n"),
             ["fault", "isolation-failed", "fatal"]
         );
-    }
-
-    #[test]
-    fn counters_parse() {
-        let c = parse_counters("records 12\nerrors 3\n\nevicted 0\n").expect("parse");
-        assert_eq!(
-            c,
-            [
-                ("records".to_owned(), 12),
-                ("errors".to_owned(), 3),
-                ("evicted".to_owned(), 0)
-            ]
-        );
-        assert!(parse_counters("records\n").is_err());
-        assert!(parse_counters("records x\n").is_err());
-        assert!(parse_counters("records 1 2\n").is_err());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 //! `hactl`: inspect and control hasys from userspace.
 
+mod cluster;
 mod hadetect;
+mod moddir;
 mod prom;
 mod status;
 mod watch;
@@ -38,7 +40,8 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Only these sources (mce, edac, aer, nmi, ghes, memory_failure, software,
-        /// hadetect); repeat or separate with commas. Lost-record notices always show.
+        /// hadetect, cluster_msg); repeat or separate with commas. Lost-record notices
+        /// always show.
         #[arg(long = "source", value_delimiter = ',')]
         sources: Vec<String>,
         /// Only these severities (info, corrected, deferred, recoverable, fatal).
@@ -118,6 +121,35 @@ enum Command {
         json: bool,
         #[command(subcommand)]
         command: Option<RulesCommand>,
+    },
+    /// Show cluster_msg's view of the cluster: this node, its timing and keys, and
+    /// every peer's state and round-trip times; or wait for peers to reach states.
+    ///
+    /// Reads /sys/kernel/ha/cluster_msg/. The members table shows each configured
+    /// peer: address, state (with the reason, as dying:panic), ms since it was last
+    /// heard, smoothed round-trip time and jitter, shortest/longest round trip,
+    /// samples and packets received.
+    ///
+    /// With --wait-state 2=up,3=dying:panic, re-reads the members every 20 ms until
+    /// every named peer is in its state (and reason, if given), then prints the
+    /// milliseconds that took; after --timeout-ms it names each peer's state and
+    /// exits with code 2.
+    Cluster {
+        /// One JSON object instead of text (with the counters).
+        #[arg(long)]
+        json: bool,
+        /// Also print cluster_msg's counters (packets sent, received, rejected...).
+        #[arg(long, conflicts_with = "wait_state")]
+        counters: bool,
+        /// Wait until each peer <ID> is in <STATE> (down, joining, up, suspect, dying,
+        /// left, handoff), and with :<REASON> for that reason (panic, oops, hw-fatal,
+        /// kexec, shutdown, overload, handoff, timeout, admin, kdump); repeat or
+        /// separate with commas.
+        #[arg(long, value_delimiter = ',', value_name = "ID=STATE[:REASON]")]
+        wait_state: Vec<String>,
+        /// Give up --wait-state after this many milliseconds (exit code 2).
+        #[arg(long, requires = "wait_state", value_name = "MS", default_value = cluster::WAIT_TIMEOUT_MS)]
+        timeout_ms: u64,
     },
 }
 
@@ -250,6 +282,24 @@ fn main() -> Result<ExitCode> {
                 }
             }
         }
+        Command::Cluster {
+            json,
+            counters,
+            wait_state,
+            timeout_ms,
+        } => {
+            let args = cluster::ClusterArgs {
+                json,
+                counters,
+                wait_state: &wait_state,
+                timeout_ms,
+            };
+            let outcome = cluster::cluster(&cli.sysfs_root, &args, &mut std::io::stdout().lock())?;
+            if let cluster::Outcome::TimedOut(msg) = outcome {
+                eprintln!("hactl: {msg}");
+                return Ok(ExitCode::from(2));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -312,5 +362,43 @@ mod tests {
         assert!(parse(&["rules", "clear", "pci", "0000:01:00.0"]).is_ok());
         assert!(parse(&["rules", "--json"]).is_ok());
         assert!(parse(&["watch", "--source", "hadetect,mce"]).is_ok());
+    }
+
+    #[test]
+    fn cluster_options() {
+        let Command::Cluster {
+            wait_state,
+            timeout_ms,
+            json,
+            counters,
+        } = parse(&[
+            "cluster",
+            "--wait-state",
+            "2=up,3=dying:panic",
+            "--wait-state",
+            "4=down",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("not cluster");
+        };
+        assert_eq!(wait_state, ["2=up", "3=dying:panic", "4=down"]);
+        assert_eq!((timeout_ms, json, counters), (5000, false, false));
+        assert!(parse(&["cluster"]).is_ok());
+        assert!(parse(&["cluster", "--json", "--counters"]).is_ok());
+        assert!(parse(&[
+            "cluster",
+            "--wait-state",
+            "2=up",
+            "--timeout-ms",
+            "100",
+            "--json"
+        ])
+        .is_ok());
+        // --timeout-ms bounds a wait; --counters is no part of one.
+        assert!(parse(&["cluster", "--timeout-ms", "100"]).is_err());
+        assert!(parse(&["cluster", "--wait-state", "2=up", "--counters"]).is_err());
+        assert!(parse(&["watch", "--source", "cluster_msg"]).is_ok());
     }
 }

@@ -213,6 +213,18 @@ mod tests {
     }
 
     #[test]
+    fn cluster_msg_is_a_source() {
+        assert_eq!(
+            mask(&abi::SOURCE_NAMES, &["cluster_msg".into()], "source").unwrap(),
+            1 << abi::SRC_CLUSTER
+        );
+        assert_eq!(
+            mask(&abi::SOURCE_NAMES, &[], "source").unwrap(),
+            (1 << abi::SRC_NR) - 1
+        );
+    }
+
+    #[test]
     fn stats_list_only_capturing_sources() {
         let mut st = Stats::default();
         st.source[1].captured = 7;

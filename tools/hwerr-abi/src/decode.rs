@@ -180,6 +180,37 @@ pub enum Detail {
         /// Contained: the process's cgroup v2 id (0 unknown).
         cgroup_id: u64,
     },
+    /// A change of cluster_msg's membership view, or of this node's own part in it.
+    Cluster {
+        /// "peer" (a peer's state changed), "local" (this node's) or "unknown".
+        event: &'static str,
+        /// The peer's node id; for a local event, this node's.
+        node: u32,
+        /// This node's id.
+        local_node: u32,
+        /// The cluster id.
+        cluster_id: u32,
+        /// State before the change (`CL_STATE_NAMES`).
+        old_state: &'static str,
+        /// State after the change (`CL_STATE_NAMES`).
+        state: &'static str,
+        /// Why (`CL_REASON_NAMES`); "none" when no reason applies.
+        reason: &'static str,
+        /// This node's membership epoch after the change.
+        epoch: u64,
+        /// The peer's boot id (local: this node's), 32 hex digits.
+        incarnation: String,
+        /// Since the peer was last heard (suspect, down), ms.
+        silent_ms: u32,
+        /// Handoff: ms the peer said it would be back within; else 0.
+        arg: u32,
+        /// Smoothed round-trip time to the peer, µs; 0 if unknown.
+        rtt_us: u32,
+        /// Round-trip jitter, µs; 0 if unknown.
+        jitter_us: u32,
+        /// Members up (heartbeats both ways) after the change, this node excluded.
+        up_members: u64,
+    },
     /// A source this tool does not know.
     Unknown,
 }
@@ -319,6 +350,26 @@ pub fn decode(rec: &Record) -> Event {
             label: cstr(&d.label),
             cgroup_id: d.cgroup_id,
         }),
+        abi::SRC_CLUSTER => payload::<abi::Cluster>(rec).map(|c| Detail::Cluster {
+            event: match c.event {
+                abi::CL_PEER => "peer",
+                abi::CL_LOCAL => "local",
+                _ => "unknown",
+            },
+            node: c.node,
+            local_node: c.local_node,
+            cluster_id: c.cluster_id,
+            old_state: cl_state_name(c.old_state),
+            state: cl_state_name(c.state),
+            reason: cl_reason_name(c.reason),
+            epoch: c.epoch,
+            incarnation: hex(&c.incarnation),
+            silent_ms: c.silent_ms,
+            arg: c.arg,
+            rtt_us: c.rtt_us,
+            jitter_us: c.jitter_us,
+            up_members: c.up_members,
+        }),
         _ => None,
     };
     Event {
@@ -394,6 +445,30 @@ pub fn component(class: u8, object: u64) -> String {
         }
         abi::HD_NODE => format!("source {}", name(&abi::SOURCE_NAMES, object as u8)),
         _ => String::new(),
+    }
+}
+
+/// A cluster member state's name (`CL_STATE_NAMES`), "unknown" if out of range.
+pub fn cl_state_name(state: u8) -> &'static str {
+    name(&abi::CL_STATE_NAMES, state)
+}
+
+/// A cluster reason's name (`CL_REASON_NAMES`), "unknown" if out of range.
+pub fn cl_reason_name(reason: u8) -> &'static str {
+    name(&abi::CL_REASON_NAMES, reason)
+}
+
+/// Bytes as lowercase hex digits, two per byte.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A time in µs as ms for people: `1.2` from 1 ms up, `0.412` below.
+pub fn us_as_ms(us: u64) -> String {
+    if us >= 1000 {
+        format!("{:.1}", us as f64 / 1000.0)
+    } else {
+        format!("0.{us:03}")
     }
 }
 
@@ -558,6 +633,52 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            Detail::Cluster {
+                event,
+                node,
+                old_state,
+                state,
+                reason,
+                epoch,
+                silent_ms,
+                arg,
+                rtt_us,
+                jitter_us,
+                up_members,
+                ..
+            } => {
+                match *event {
+                    "peer" => write!(f, ": cluster node {node}: ")?,
+                    "local" => write!(f, ": cluster this node ({node}): ")?,
+                    _ => write!(f, ": cluster event ? node {node}: ")?,
+                }
+                write!(f, "{old_state} -> {state}")?;
+                let mut why = Vec::new();
+                if *reason != "none" {
+                    why.push((*reason).to_owned());
+                }
+                if *silent_ms != 0 {
+                    why.push(format!("silent {silent_ms} ms"));
+                }
+                if *state == "handoff" && *arg != 0 {
+                    why.push(format!("back within {arg} ms"));
+                }
+                if !why.is_empty() {
+                    write!(f, " ({})", why.join(", "))?;
+                }
+                write!(f, " epoch {epoch}")?;
+                if *rtt_us != 0 {
+                    write!(f, " rtt {} ms", us_as_ms(u64::from(*rtt_us)))?;
+                }
+                if *jitter_us != 0 {
+                    write!(f, " jitter {} ms", us_as_ms(u64::from(*jitter_us)))?;
+                }
+                if *event == "peer" {
+                    let s = if *up_members == 1 { "" } else { "s" };
+                    write!(f, ", {up_members} peer{s} up")?;
+                }
+                Ok(())
+            }
             Detail::Unknown => Ok(()),
         }
     }
@@ -666,6 +787,140 @@ mod tests {
         assert_eq!(json["detail"]["reasons"][1], "fatal");
         assert_eq!(component(abi::HD_PCI, 0x108), "0000:01:01.0");
         assert_eq!(component(abi::HD_DIMM, 0x0100_ffff), "mc1 0.-1.-1");
+    }
+
+    fn cluster(event: u8, old_state: u8, state: u8, reason: u8) -> abi::Cluster {
+        abi::Cluster {
+            event,
+            state,
+            old_state,
+            reason,
+            node: 2,
+            cluster_id: 77,
+            local_node: 1,
+            epoch: 7,
+            incarnation: [
+                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+                0x66, 0xff,
+            ],
+            silent_ms: 0,
+            arg: 0,
+            rtt_us: 0,
+            jitter_us: 0,
+            up_members: 0,
+        }
+    }
+
+    #[test]
+    fn cluster_peer_down() {
+        let mut cl = cluster(abi::CL_PEER, abi::CL_UP, abi::CL_DOWN, abi::CL_R_TIMEOUT);
+        cl.silent_ms = 412;
+        cl.rtt_us = 1234;
+        let ev = decode(&record(
+            abi::SRC_CLUSTER,
+            abi::SEV_RECOVERABLE,
+            cl.as_bytes(),
+        ));
+        assert_eq!(
+            ev.to_string(),
+            "[    3.500000] #42 cluster_msg recoverable cpu0: cluster node 2: up -> down \
+             (timeout, silent 412 ms) epoch 7 rtt 1.2 ms, 0 peers up"
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["source"], "cluster_msg");
+        let d = &json["detail"];
+        assert_eq!(d["kind"], "cluster");
+        assert_eq!(d["event"], "peer");
+        assert_eq!(d["node"], 2);
+        assert_eq!(d["local_node"], 1);
+        assert_eq!(d["cluster_id"], 77);
+        assert_eq!(d["old_state"], "up");
+        assert_eq!(d["state"], "down");
+        assert_eq!(d["reason"], "timeout");
+        assert_eq!(d["epoch"], 7);
+        assert_eq!(d["incarnation"], "0123456789abcdef00112233445566ff");
+        assert_eq!(d["silent_ms"], 412);
+        assert_eq!(d["rtt_us"], 1234);
+        assert_eq!(d["up_members"], 0);
+    }
+
+    #[test]
+    fn cluster_peer_join_and_handoff() {
+        let mut cl = cluster(abi::CL_PEER, abi::CL_JOINING, abi::CL_UP, abi::CL_R_NONE);
+        cl.epoch = 3;
+        cl.rtt_us = 412;
+        cl.jitter_us = 35;
+        cl.up_members = 1;
+        let ev = decode(&record(abi::SRC_CLUSTER, abi::SEV_INFO, cl.as_bytes()));
+        assert!(
+            ev.to_string().ends_with(
+                "cluster_msg info cpu0: cluster node 2: joining -> up epoch 3 \
+                 rtt 0.412 ms jitter 0.035 ms, 1 peer up"
+            ),
+            "{ev}"
+        );
+        let mut cl = cluster(abi::CL_PEER, abi::CL_UP, abi::CL_HANDOFF, abi::CL_R_HANDOFF);
+        cl.arg = 5000;
+        cl.up_members = 2;
+        let ev = decode(&record(abi::SRC_CLUSTER, abi::SEV_INFO, cl.as_bytes()));
+        assert!(
+            ev.to_string().ends_with(
+                ": cluster node 2: up -> handoff (handoff, back within 5000 ms) epoch 7, \
+                 2 peers up"
+            ),
+            "{ev}"
+        );
+        assert_eq!(serde_json::to_value(&ev).unwrap()["detail"]["arg"], 5000);
+    }
+
+    #[test]
+    fn cluster_local_event() {
+        let mut cl = cluster(abi::CL_LOCAL, abi::CL_UP, abi::CL_LEFT, abi::CL_R_OVERLOAD);
+        cl.node = 1;
+        cl.epoch = 9;
+        let ev = decode(&record(
+            abi::SRC_CLUSTER,
+            abi::SEV_RECOVERABLE,
+            cl.as_bytes(),
+        ));
+        assert!(
+            ev.to_string()
+                .ends_with("cpu0: cluster this node (1): up -> left (overload) epoch 9"),
+            "{ev}"
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["detail"]["event"], "local");
+        assert_eq!(json["detail"]["reason"], "overload");
+    }
+
+    #[test]
+    fn cluster_names_out_of_range_are_unknown() {
+        let cl = cluster(9, abi::CL_STATE_NR, 200, abi::CL_R_NR);
+        let ev = decode(&record(abi::SRC_CLUSTER, abi::SEV_INFO, cl.as_bytes()));
+        let Detail::Cluster {
+            event,
+            state,
+            old_state,
+            reason,
+            ..
+        } = &ev.detail
+        else {
+            panic!("not a cluster record: {:?}", ev.detail);
+        };
+        assert_eq!(
+            (*event, *state, *old_state, *reason),
+            ("unknown", "unknown", "unknown", "unknown")
+        );
+        assert!(ev
+            .to_string()
+            .contains(": cluster event ? node 2: unknown -> unknown (unknown)"));
+        assert_eq!(cl_state_name(abi::CL_DYING), "dying");
+        assert_eq!(cl_reason_name(abi::CL_R_HW_FATAL), "hw-fatal");
+        assert_eq!(us_as_ms(0), "0.000");
+        assert_eq!(us_as_ms(7), "0.007");
+        assert_eq!(us_as_ms(999), "0.999");
+        assert_eq!(us_as_ms(1000), "1.0");
+        assert_eq!(us_as_ms(12_345), "12.3");
     }
 
     #[test]

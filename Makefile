@@ -49,7 +49,9 @@ help:
 	@echo '  make check         the test suite: everything below, then the in-VM tests'
 	@echo '  make bench         hwerr latency/throughput and hadetect error-to-isolation figures'
 	@echo '                     on the bench kernel (no debug options) and the test kernel, one'
-	@echo '                     VM run each (no pass/fail)'
+	@echo '                     VM run each; then cluster_msg against corosync on two VMs of the'
+	@echo '                     bench kernel: failure detection, false positives, dying gasp'
+	@echo '                     (figures, no pass/fail)'
 	@echo
 	@echo '  make setup         install the toolchain, kernel source, bindgen, virtme-ng'
 	@echo '  make kernel        build (or reuse) the test kernel in $$HASYS_CACHE'
@@ -174,6 +176,8 @@ bench: setup kernel modules
 		-o $(OUT)/hwerr_bench
 	$(CC) -std=gnu11 -O2 -Wall -Werror -pthread -Iinclude/uapi tools/bench/hadetect_bench.c \
 		-o $(OUT)/hadetect_bench
+	$(HASYS_CARGO) build --locked -p hactl
+	@scripts/stage-selftests.sh "$(OUT)/bench-kselftest"
 	@echo '=== bench kernel (no KASAN, lockdep, kmemleak): $(BENCH_KDIR)'
 	@HASYS_BENCH=$(OUT)/hwerr_bench HASYS_HADETECT_BENCH=$(OUT)/hadetect_bench \
 		scripts/vmtest.py --kdir "$(BENCH_KDIR)" \
@@ -181,6 +185,10 @@ bench: setup kernel modules
 	@echo '=== test kernel (KASAN, lockdep, kmemleak): $(KDIR)'
 	@HASYS_BENCH=$(OUT)/hwerr_bench HASYS_HADETECT_BENCH=$(OUT)/hadetect_bench \
 		scripts/vmtest.py --kdir "$(KDIR)" --out "$(OUT)/bench" --mode bench
+	@echo '=== cluster_msg against corosync, two VMs, bench kernel (no KASAN, lockdep, kmemleak): $(BENCH_KDIR)'
+	@HASYS_HACTL=$(CARGO_TARGET_DIR)/debug/hactl scripts/vmtest.py --kdir "$(BENCH_KDIR)" \
+		--moddir $(BENCH_TREE) --kselftest "$(OUT)/bench-kselftest" --out "$(OUT)/bench-cluster" \
+		--mode cluster-bench
 
 clean:
 	-$(KMAKE) clean

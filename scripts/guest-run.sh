@@ -12,6 +12,9 @@
 #   guest-run.sh <results> cluster one node of the two-node run (HASYS_NODE=A|B):
 #                                 selftests/cluster_msg/node.sh; files go to
 #                                 <results>/<node>/, the nodes meet in <results>/sync/
+#   guest-run.sh <results> cluster-bench  the same pair, for the benchmark against
+#                                 corosync: selftests/cluster_msg/bench.sh; figures
+#                                 in <results>/<node>/bench.txt (B's has them all)
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
@@ -22,7 +25,7 @@
 set -u
 res=$1
 mode=$2
-if [ "$mode" = cluster ]; then
+if [ "$mode" = cluster ] || [ "$mode" = cluster-bench ]; then
 	sync=$res/sync
 	res=$res/$HASYS_NODE
 fi
@@ -144,9 +147,16 @@ run_cluster() {
 		cat >"$res/cluster.ktap"
 }
 
+run_cluster_bench() {
+	# Node A panics at the end: bench.sh saves its kernel log and done marker first.
+	"$HASYS_KSELFTEST/cluster_msg/bench.sh" "$HASYS_NODE" "$sync" "$res" 2>&1 |
+		cat >"$res/bench.txt"
+}
+
 case $mode in
 test) run_test ;;
 cluster) run_cluster ;;
+cluster-bench) run_cluster_bench ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
 bench) run_bench >"$res/bench.txt" 2>&1 ;;
 boot) ;; # only the kernel log: make check-boot counts boots with a report

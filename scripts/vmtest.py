@@ -482,7 +482,7 @@ def died_booting(res, node):
     return bad[0] if bad else None
 
 
-def boot_cluster(kdir, res, timeout, kselftest, moddir=TOP):
+def boot_cluster(kdir, res, timeout, kselftest, moddir=TOP, mode="cluster"):
     """The two-node run, booted again once if a node's kernel died during boot.
 
     The relocatable (KASLR) test kernel sometimes dies in early boot under TCG,
@@ -492,7 +492,7 @@ def boot_cluster(kdir, res, timeout, kselftest, moddir=TOP):
     again, once, and the first attempt's console logs are kept as vng-*.boot1.log.
     A death after userspace started is never retried.
     """
-    boot_pair(kdir, res, timeout, kselftest, moddir)
+    boot_pair(kdir, res, timeout, kselftest, moddir, mode)
     died = {n: died_booting(res, n) for n in CLUSTER_NODES}
     died = {n: line for n, line in died.items() if line}
     if not died:
@@ -504,15 +504,16 @@ def boot_cluster(kdir, res, timeout, kselftest, moddir=TOP):
         with contextlib.suppress(FileNotFoundError):
             shutil.copy(res / f"vng-{node}.log", keep / f"vng-{node}.boot1.log")
     print("vmtest: booting the pair again (once)")
-    boot_pair(kdir, res, timeout, kselftest, moddir)
+    boot_pair(kdir, res, timeout, kselftest, moddir, mode)
     for f in keep.iterdir():
         shutil.move(str(f), res / f.name)
     keep.rmdir()
 
 
-def boot_pair(kdir, res, timeout, kselftest, moddir):
+def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
     """Boots nodes A and B together (1 vCPU, 1 GiB each: two TCG guests on two host
-    cores), each running guest-run.sh in mode cluster, and serves their host requests
+    cores), each running guest-run.sh in `mode` (cluster: the tests), and serves their
+    host requests
     (QEMU monitor stop/cont) until both have exited or `timeout` passed."""
     shutil.rmtree(res, ignore_errors=True)
     for d in ("sync", "A", "B"):
@@ -530,7 +531,7 @@ def boot_pair(kdir, res, timeout, kselftest, moddir):
                 "HASYS_NODE": node,
             }
             guest = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-            guest += f" {TOP / 'scripts/guest-run.sh'} {res} cluster"
+            guest += f" {TOP / 'scripts/guest-run.sh'} {res} {mode}"
             monitors[node] = mon_dir / f"{node}.sock"
             qemu = (f"-cpu {guest_cpu(kvm)} -monitor unix:{monitors[node]},server=on,wait=off "
                     f"-device virtio-net-pci,netdev=hn0,mac={mac} "
@@ -598,23 +599,31 @@ def judge_cluster(res, v):
     panics on purpose: its console after that is not judged)."""
     print("cluster (two VMs):")
     for node in CLUSTER_NODES:
-        d = res / node
-        if not (d / "done").exists():
-            v.add(f"cluster {node}: finished", False,
-                  why=f"no 'done' marker (see {res / f'vng-{node}.log'})")
+        judge_node(res, node, "cluster", v, tests=True)
+
+
+def judge_node(res, node, run, v, tests):
+    """One node of a pair run: its 'done' marker and kernel logs; with `tests`, also
+    its KTAP (cluster.ktap) and kmemleak report (the test kernel has kmemleak, the
+    bench kernel does not)."""
+    d = res / node
+    name = f"{run} {node}"
+    if not (d / "done").exists():
+        v.add(f"{name}: finished", False, why=f"no 'done' marker (see {res / f'vng-{node}.log'})")
+    if tests:
         ktap = d / "cluster.ktap"
         text = ktap.read_text(errors="replace") if ktap.exists() else ""
-        if not judge_ktap(text, "hash", f"cluster {node}: ", v):
-            v.add(f"cluster {node}: KTAP", False, why="no KTAP from node.sh")
+        if not judge_ktap(text, "hash", f"{name}: ", v):
+            v.add(f"{name}: KTAP", False, why="no KTAP from node.sh")
         leaks = d / "kmemleak.txt"
         if leaks.exists():
             report = leaks.read_text(errors="replace")
-            v.add(f"cluster {node}: kmemleak: no leaks", "unreferenced object" not in report,
+            v.add(f"{name}: kmemleak: no leaks", "unreferenced object" not in report,
                   why=report[:2000])
         else:
-            v.add(f"cluster {node}: kmemleak: no leaks", False, why="no kmemleak report")
-        judge_log(d / "dmesg-boot.txt", v, f"cluster {node}: dmesg: boot clean")
-        judge_log(d / "dmesg.txt", v, f"cluster {node}: dmesg: no WARN/BUG/KASAN/lockdep report")
+            v.add(f"{name}: kmemleak: no leaks", False, why="no kmemleak report")
+    judge_log(d / "dmesg-boot.txt", v, f"{name}: dmesg: boot clean")
+    judge_log(d / "dmesg.txt", v, f"{name}: dmesg: no WARN/BUG/KASAN/lockdep report")
 
 
 def hostreq(res, monitor):
@@ -666,6 +675,32 @@ def boot_loop(args):
     sys.exit(1 if bad else 0)
 
 
+def cluster_bench(args):
+    """--mode cluster-bench: the pair of VMs runs selftests/cluster_msg/bench.sh
+    (cluster_msg side by side with corosync; guest-run.sh mode cluster-bench) in
+    OUT/cluster/. Prints each node's bench.txt (B's holds the figures) and judges
+    only that both nodes finished with clean kernel logs (A saves its own before it
+    panics on purpose); the figures are never judged. Returns the exit code."""
+    res = (args.out / "cluster").resolve()
+    if not args.judge_only:
+        kst = (args.kselftest or args.out / "kselftest").resolve()
+        if not (kst / "cluster_msg/bench.sh").exists():
+            sys.exit(f"vmtest: no cluster_msg/bench.sh in {kst}: run 'make selftests'")
+        with vm_lock():
+            boot_cluster(args.kdir, res, args.timeout, kst, args.moddir.resolve(),
+                         mode="cluster-bench")
+    for node in CLUSTER_NODES:
+        out = res / node / "bench.txt"
+        print(f"--- node {node}: {out}")
+        print(out.read_text(errors="replace") if out.exists() else "(no bench.txt)")
+    v = Verdict()
+    print("cluster bench (two VMs):")
+    for node in CLUSTER_NODES:
+        judge_node(res, node, "cluster-bench", v, tests=False)
+    print(f"{len(v.passed)} passed, {len(v.failed)} failed")
+    return 0 if v.passed and not v.failed else 1
+
+
 def want_cluster(args):
     """The two-node run goes with a full run, or one limited to cluster_msg."""
     collections = selected_collections(os.environ.get("HASYS_KSELFTEST_ARGS"))
@@ -678,7 +713,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kdir", required=True, type=Path, help="kernel build tree to boot")
     ap.add_argument("--out", required=True, type=Path, help="results directory")
-    ap.add_argument("--mode", choices=["test", "demo", "bench", "boot"], default="test")
+    ap.add_argument("--mode", choices=["test", "demo", "bench", "boot", "cluster-bench"],
+                    default="test",
+                    help="cluster-bench: two VMs, cluster_msg against corosync (make bench)")
     ap.add_argument("--boots", type=int, default=1, help="--mode boot: how many boots")
     ap.add_argument("--kselftest", type=Path, help="staged kselftests (default: OUT/kselftest)")
     ap.add_argument("--moddir", type=Path, default=TOP,
@@ -691,6 +728,8 @@ def main():
         sys.exit(f"vmtest: no kernel in {args.kdir}: run 'make kernel'")
     if args.mode == "boot" and not args.judge_only:
         boot_loop(args)
+    if args.mode == "cluster-bench":
+        sys.exit(cluster_bench(args))
     res = (args.out / ("results" if args.mode == "test" else "")).resolve()
     if not args.judge_only:
         res.mkdir(parents=True, exist_ok=True)

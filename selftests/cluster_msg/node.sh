@@ -25,6 +25,8 @@
 # Every wait is bounded. Needs HASYS_MODDIR and HASYS_HACTL.
 
 . "$(dirname "$0")/hasys_lib.sh"
+pair_msg() { ktap_print_msg "$*"; }
+. "$(dirname "$0")/pair_lib.sh"
 
 role=${1:?usage: node.sh A|B <sync-dir> <out-dir>}
 SYNC=${2:?}
@@ -34,12 +36,7 @@ CM=/sys/kernel/ha/cluster_msg
 DBG=/sys/kernel/debug
 PKT=$(dirname "$0")/cluster_pkt
 PORT=5407
-KEY=5ea1ed0fc0ffee00112233445566778899aabbccddeeff000102030405060708
 KEY2=0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de
-IP_A=169.254.77.1
-IP_B=169.254.77.2
-MAC_A=52:54:00:4b:00:01
-MAC_B=52:54:00:4b:00:02
 # Heartbeats every 100 ms (the default), suspect at 500 ms and dead at 1000 ms:
 # the defaults (250/400 ms) are for real hardware; two TCG guests sharing two host
 # cores are descheduled for hundreds of ms when both are loaded, and the stress
@@ -48,33 +45,10 @@ INTERVAL=100
 SUSPECT=500
 DEAD=1000
 
-case $role in
-A) me=1 peer=2 peer_role=B my_ip=$IP_A peer_ip=$IP_B peer_mac=$MAC_B ;;
-B) me=2 peer=1 peer_role=A my_ip=$IP_B peer_ip=$IP_A peer_mac=$MAC_A ;;
-*) echo "node.sh: role must be A or B" >&2; exit 2 ;;
-esac
+pair_role "$role" || exit 2
 
 ktap_print_header
 if [ "$role" = A ]; then ktap_set_plan 13; else ktap_set_plan 16; fi
-
-# signal <name>: tell the other half. await <name> <seconds>: wait for it.
-signal() { : >"$SYNC/$1"; }
-await() {
-	local end=$((SECONDS + $2))
-	while [ ! -e "$SYNC/$1" ]; do
-		[ $SECONDS -ge $end ] && { ktap_print_msg "no '$1' from the other node in $2 s"; return 1; }
-		sleep 0.05
-	done
-}
-# host <stop|cont> <node>: the host runs the QEMU monitor command on that VM.
-host() {
-	local req=$SYNC/req-$1-$2 end=$((SECONDS + 20))
-	: >"$req"
-	while [ ! -e "$SYNC/done-$1-$2" ]; do
-		[ $SECONDS -ge $end ] && { ktap_print_msg "the host did not $1 $2"; return 1; }
-		sleep 0.02
-	done
-}
 
 # wait_state <spec> <ms>: hactl's bounded wait for peer states (e.g. 2=up,
 # 1=dying:panic); says how long it took, or what the peer's state is instead.
@@ -133,9 +107,7 @@ finish() {
 
 # 1. Configure and enable.
 setup() {
-	ip link set eth0 up && ip addr add "$my_ip/24" dev eth0 || return 1
-	# The other node's address without ARP: the gasp cannot ARP either.
-	ip neigh replace "$peer_ip" lladdr "$peer_mac" dev eth0 nud permanent || return 1
+	pair_net || return 1
 	for m in hwerr hadetect cluster_msg; do
 		hasys_loaded $m || insmod "$(hasys_ko $m)" || return 1
 	done
@@ -156,8 +128,7 @@ sleep 2
 ktap_check "round-trip time measured" eval \
 	'test "$(awk -v id=$peer '\''$1 == id { print $9 }'\'' $CM/members)" -gt 0'
 ktap_print_msg "members: $(cat $CM/members)"
-signal "joined-$role"
-await "joined-$peer_role" 60 2>/dev/null || true
+barrier joined 60 || true
 
 # 5-6. Bad input, from B to A.
 if [ "$role" = A ]; then
@@ -209,11 +180,9 @@ stress() {
 	show_records 12
 	return 1
 }
-signal "stress-$role"
-await "stress-$peer_role" 60
+barrier stress 60
 ktap_check "no membership change under CPU and network load (15 s)" stress
-signal "stressed-$role"
-await "stressed-$peer_role" 60
+barrier stressed 60
 
 # Key rotation, both nodes in step: the new key into the idle slot everywhere, then
 # every node signs with it, then the old one goes. No packet may be refused on the
@@ -221,10 +190,9 @@ await "stressed-$peer_role" 60
 rotate() {
 	local epoch0 bad0
 	epoch0=$(cat $CM/epoch) bad0=$(($(counter rx_bad_mac) + $(counter rx_no_key)))
-	echo "$KEY2" >$CM/key1 && signal "key1-$role" && await "key1-$peer_role" 60 &&
-		echo 1 >$CM/tx_key && signal "tx1-$role" && await "tx1-$peer_role" 60 &&
-		sleep 1 && echo clear >$CM/key0 && signal "rotated-$role" &&
-		await "rotated-$peer_role" 60 && sleep 1 || return 1
+	echo "$KEY2" >$CM/key1 && barrier key1 60 &&
+		echo 1 >$CM/tx_key && barrier tx1 60 &&
+		sleep 1 && echo clear >$CM/key0 && barrier rotated 60 && sleep 1 || return 1
 	ktap_print_msg "keys $(cat $CM/keys), tx_key $(cat $CM/tx_key), epoch $epoch0 -> $(cat $CM/epoch)"
 	test "$(cat $CM/keys)" = 1 && test "$(cat $CM/epoch)" = "$epoch0" &&
 		test "$(member_state)" = up:none &&

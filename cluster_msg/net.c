@@ -39,6 +39,7 @@
 #include <net/ip.h>
 #include <net/sock.h>
 
+#include <hasys/hwerr.h>
 #include <uapi/linux/hwerr.h>
 
 #include "net.h"
@@ -441,15 +442,16 @@ int cm_gasp_fire(u8 reason)
 /* ---- hooks ---- */
 
 /*
- * The reason a panic announces: the kernel's fatal hardware error panics (x86
- * mce_panic(): "... machine check ...", GHES: "Fatal hardware error!") say
- * HW_FATAL, else what node.rs set (a fatal hwerr record), else PANIC.
+ * The reason a panic announces: the kernel's answer to a fatal hardware error
+ * (hwerr_panic_is_hw_fatal(): x86 mce_panic(), GHES, or a panic right after a fatal
+ * hardware record) says HW_FATAL, else what node.rs set (a fatal hwerr record), else
+ * PANIC.
  */
 static u8 cm_panic_reason(const char *msg)
 {
 	u8 pending = READ_ONCE(cm_pending);
 
-	if (msg && (strstr(msg, "achine check") || strstr(msg, "ardware error")))
+	if (hwerr_panic_is_hw_fatal(msg))
 		return HWERR_CL_R_HW_FATAL;
 	return pending ?: HWERR_CL_R_PANIC;
 }

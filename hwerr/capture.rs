@@ -58,6 +58,8 @@ mod ffi {
         pub(super) fn hwerr_in_nmi() -> bool;
         pub(super) fn hwerr_pending_push(node: *mut bindings::llist_node);
         pub(super) fn hwerr_pending_take() -> *mut bindings::llist_node;
+        pub(super) fn hwerr_pending_peek() -> *mut bindings::llist_node;
+        pub(super) fn hwerr_mce_read_banks(out: *mut crate::abi::Record, max: c_uint) -> c_uint;
         pub(super) fn hwerr_kick();
         pub(super) fn hwerr_kick_sync();
         pub(super) fn hwerr_storm_arm(delay_ns: u64);
@@ -110,6 +112,8 @@ struct Global {
     /// Dropped since the last `SRC_LOST` record; `unreported_any` says "some".
     unreported: Counters,
     unreported_any: Atomic<bool>,
+    /// `CLOCK_BOOTTIME` of the last fatal hardware error captured, 0 if none.
+    last_fatal_hw_ns: Atomic<u64>,
 }
 
 static G: Global = Global {
@@ -125,6 +129,7 @@ static G: Global = Global {
     coalesced: [const { Atomic::new(0) }; SRC_SLOTS],
     unreported: [const { Atomic::new(0) }; SRC_SLOTS],
     unreported_any: Atomic::new(false),
+    last_fatal_hw_ns: Atomic::new(0),
 };
 
 fn running() -> bool {
@@ -309,6 +314,11 @@ unsafe fn deliver(log: &Log, slot: *mut Slot, wake: bool) {
 unsafe fn commit(rec: *mut Record, defer: bool) {
     // SAFETY: `rec` is the `rec` field of a slot (`begin`).
     let slot = unsafe { kernel::container_of!(rec, Slot, rec) };
+    // SAFETY: The record is ours until it is delivered.
+    let h = unsafe { &(*rec).hdr };
+    if h.severity == abi::SEV_FATAL && is_hardware_source(h.source) {
+        G.last_fatal_hw_ns.store(h.boottime_ns.max(1), Relaxed);
+    }
     // SAFETY: Any context.
     if defer || unsafe { ffi::hwerr_in_nmi() } {
         // SAFETY: The slot is ours; the irq_work frees it after appending.
@@ -452,6 +462,18 @@ pub(crate) unsafe extern "C" fn hwerr_report_flags(
     0
 }
 
+/// Whether `source` is a hardware error source (not software, lost or a module's).
+fn is_hardware_source(source: u8) -> bool {
+    (abi::SRC_MCE..=abi::SRC_MEMORY_FAILURE).contains(&source)
+}
+
+/// `CLOCK_BOOTTIME` of the last fatal hardware error captured, 0 if none; for
+/// `hwerr_panic_is_hw_fatal()` (`sources.c`). Context: any, panic included.
+#[no_mangle]
+extern "C" fn hwerr_capture_last_fatal_hw_ns() -> u64 {
+    G.last_fatal_hw_ns.load(Relaxed)
+}
+
 /// Whether `source` is a module's own source (`SOURCE_NAMES[source]` is the module
 /// that reports it), which `hwerr_report_event()` takes.
 pub(crate) fn is_module_source(source: u8) -> bool {
@@ -497,6 +519,144 @@ pub(crate) unsafe extern "C" fn hwerr_report_event_rs(
     }
     // SAFETY: `rec` came from `begin` here.
     unsafe { commit(rec, false) };
+    0
+}
+
+/// `struct hwerr_snapshot` (`include/hasys/hwerr.h`).
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct Snapshot {
+    logged: u32,
+    unlogged: u32,
+    last_seq: u64,
+    log_busy: bool,
+}
+
+/// See `hwerr_crash_snapshot()` in `include/hasys/hwerr.h`. Context: any, panic and
+/// NMI included: no lock is waited for, nothing is allocated, every walk is bounded
+/// by `max`.
+///
+/// # Safety
+///
+/// `out` points to `max` writable records and `snap` to a writable snapshot; other
+/// CPUs are stopped or not capturing (a panic), or the caller accepts a record torn
+/// by a capture that runs meanwhile (an oops the kernel survives).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn hwerr_crash_snapshot_rs(
+    out: *mut Record,
+    max: c_uint,
+    snap: *mut Snapshot,
+) -> c_int {
+    // SAFETY: By the safety requirements.
+    let snap = unsafe { &mut *snap };
+    *snap = Snapshot::default();
+    let Some(log) = log() else {
+        return ENODEV.to_errno();
+    };
+    let max = max as usize;
+    if out.is_null() || max == 0 {
+        return 0;
+    }
+    // SAFETY: By the safety requirements `out` holds `max` records.
+    let out = unsafe { core::slice::from_raw_parts_mut(out, max) };
+    // Newest of all: the errors this CPU's machine-check banks still hold (a fatal
+    // one panics before the decode chain hands it to hwerr). Read to the front, kept
+    // at the back meanwhile.
+    // SAFETY: `out` holds `max` writable records; panic or die context.
+    let banks =
+        (unsafe { ffi::hwerr_mce_read_banks(out.as_mut_ptr(), max as c_uint) } as usize).min(max);
+    out.copy_within(..banks, max - banks);
+    let room = max - banks;
+    // Then the captures waiting for the irq_work (an NMI's), newest first: the
+    // newest `room` of them.
+    let mut pending = 0usize;
+    // SAFETY: Any context; the nodes are those of taken slots, which stay taken
+    // while they are on the list (by the safety requirements nobody drains it now).
+    let first = unsafe { ffi::hwerr_pending_peek() };
+    let mut node = first;
+    while !node.is_null() && pending < room {
+        pending += 1;
+        // SAFETY: As above.
+        node = unsafe { (*node).next };
+    }
+    // The log's newest before them, oldest first.
+    let logged = match out.get_mut(..room - pending) {
+        Some(room) => match log.try_copy_newest(room) {
+            Some((n, last)) => {
+                snap.last_seq = last;
+                n
+            }
+            None => {
+                snap.log_busy = true;
+                0
+            }
+        },
+        None => 0,
+    };
+    node = first;
+    for i in (logged..logged + pending).rev() {
+        if node.is_null() {
+            break;
+        }
+        // SAFETY: Every node on the list is the `node` of a taken slot (as above).
+        let slot = unsafe { kernel::container_of!(node, Slot, node) };
+        if let Some(o) = out.get_mut(i) {
+            // SAFETY: The slot's record was committed before its node was queued.
+            *o = unsafe { (*slot).rec };
+        }
+        // SAFETY: As above.
+        node = unsafe { (*node).next };
+    }
+    out.copy_within(max - banks.., logged + pending);
+    snap.logged = logged as u32;
+    snap.unlogged = (pending + banks) as u32;
+    0
+}
+
+/// See `hwerr_report_previous()` in `include/hasys/hwerr.h`. Context: any but NMI.
+///
+/// # Safety
+///
+/// `rec` points to a readable record.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn hwerr_report_previous_rs(rec: *const Record) -> c_int {
+    // SAFETY: By the safety requirements.
+    let old = unsafe { &*rec };
+    let h = &old.hdr;
+    if usize::from(h.size) != abi::RECORD_SIZE
+        || h.version != abi::ABI_VERSION as u8
+        || h.source == abi::SRC_NONE
+        || h.source == abi::SRC_LOST
+    {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: Any context but NMI, by the safety requirements of the caller's API.
+    if unsafe { ffi::hwerr_in_nmi() } {
+        return EINVAL.to_errno();
+    }
+    // Forced: the source's switch is about this boot's errors.
+    let new = begin(h.source, h.severity, true);
+    if new.is_null() {
+        return if h.source >= abi::SRC_NR || h.severity >= abi::SEV_NR {
+            EINVAL
+        } else if running() {
+            ENOSPC
+        } else {
+            ENODEV
+        }
+        .to_errno();
+    }
+    // SAFETY: `begin` gave us this record until commit.
+    let r = unsafe { &mut *new };
+    r.payload = old.payload;
+    r.hdr.flags = h.flags | abi::F_PREVIOUS_BOOT;
+    r.hdr.cpu = h.cpu;
+    r.hdr.count = h.count;
+    r.hdr.boottime_ns = h.boottime_ns;
+    r.hdr.realtime_ns = h.realtime_ns;
+    r.hdr.last_boottime_ns = h.last_boottime_ns;
+    // SAFETY: `new` came from `begin` here.
+    unsafe { commit(new, false) };
     0
 }
 
@@ -808,6 +968,115 @@ mod tests {
         // SAFETY: As above.
         unsafe { hwerr_unpin(true, irq) };
         assert_eq!(again, n);
+        Ok(())
+    }
+
+    /// A crash snapshot holds the captures that never reached the log, newest last,
+    /// after the log's newest; when room is short, the newest captures win.
+    #[test]
+    fn crash_snapshot_sees_unlogged_captures() -> Result {
+        let live = log().ok_or(ENODEV)?;
+        let mut out = KVec::with_capacity(8, GFP_KERNEL)?;
+        for _ in 0..8 {
+            out.push(crate::ring::blank(0, 0), GFP_KERNEL)?;
+        }
+        let n = G.slots.load(Relaxed).min(2);
+        // SAFETY: Undone below in this task, on this CPU, with the same argument.
+        let irq = unsafe { hwerr_pin(true) };
+        for i in 0..n {
+            let data = [u64::from(i), 0, 0, 0];
+            // SAFETY: Valid strings and data for the call.
+            unsafe {
+                hwerr_report_flags(
+                    REPORT_FORCE | REPORT_DEFER,
+                    c"kunit".as_char_ptr(),
+                    abi::SEV_INFO,
+                    CODE,
+                    data.as_ptr(),
+                    ptr::null(),
+                )
+            };
+        }
+        let mut snap = Snapshot::default();
+        // SAFETY: `out` holds 8 records; the pending list is not drained meanwhile
+        // (interrupts are off on this CPU, and only this CPU queued).
+        let rc = unsafe { hwerr_crash_snapshot_rs(out.as_mut_ptr(), 8, &mut snap) };
+        let mut small = [crate::ring::blank(0, 0)];
+        // Filled in whatever it held.
+        let mut snap1 = Snapshot {
+            logged: 9,
+            log_busy: true,
+            ..Snapshot::default()
+        };
+        // SAFETY: As above, one record.
+        let rc1 = unsafe { hwerr_crash_snapshot_rs(small.as_mut_ptr(), 1, &mut snap1) };
+        drain_pending(live);
+        // SAFETY: Undoes `hwerr_pin(true)` above.
+        unsafe { hwerr_unpin(true, irq) };
+        assert_eq!((rc, rc1), (0, 0));
+        assert!(!snap.log_busy);
+        // After ours: the errors this CPU's machine-check banks hold (none in a VM
+        // that had no real #MC).
+        let banks = snap.unlogged - n;
+        assert!(snap.unlogged >= n);
+        assert!(snap.logged <= 8 - n && (snap.logged > 0 || snap.last_seq == 0));
+        let ours = &out[(snap.logged as usize)..((snap.logged + n) as usize)];
+        for (i, rec) in ours.iter().enumerate() {
+            let (sw, _) = Software::read_from_prefix(&rec.payload[..]).map_err(|_| EINVAL)?;
+            assert_eq!((rec.hdr.seq, sw.code, sw.data[0]), (0, CODE, i as u64));
+        }
+        if snap.logged > 0 {
+            assert_eq!(out[snap.logged as usize - 1].hdr.seq, snap.last_seq);
+        }
+        assert_eq!((snap1.logged, snap1.unlogged), (0, 1));
+        if banks == 0 {
+            let (sw, _) = Software::read_from_prefix(&small[0].payload[..]).map_err(|_| EINVAL)?;
+            assert_eq!(sw.data[0], u64::from(n - 1));
+        }
+        Ok(())
+    }
+
+    /// A previous boot's record is logged with its times and the flag; records hwerr
+    /// cannot log are refused.
+    #[test]
+    fn report_previous_keeps_the_record() -> Result {
+        let live = log().ok_or(ENODEV)?;
+        // Corrected: no consumer of the live log should act on a test record.
+        let mut rec = crate::ring::blank(abi::SRC_MCE, abi::SEV_CORRECTED);
+        rec.hdr.boottime_ns = 123_456_789;
+        rec.hdr.realtime_ns = 42;
+        rec.hdr.cpu = 3;
+        rec.hdr.seq = 77;
+        rec.payload[0] = 0x5a;
+        let before = live.next_seq();
+        // SAFETY: `rec` is a valid record.
+        assert_eq!(unsafe { hwerr_report_previous_rs(&rec) }, 0);
+        let mut cur = live.cursor();
+        live.seek(&mut cur, abi::SEEK_SEQ, before)?;
+        let mut found = None;
+        while let Step::Record(r) = live.next(&mut cur) {
+            if r.hdr.flags & abi::F_PREVIOUS_BOOT != 0 && r.hdr.realtime_ns == 42 {
+                found = Some(r);
+            }
+        }
+        let r = found.ok_or(ENOENT)?;
+        assert!(r.hdr.seq >= before);
+        assert_eq!(
+            (r.hdr.boottime_ns, r.hdr.cpu, r.payload[0]),
+            (123_456_789, 3, 0x5a)
+        );
+        let einval = EINVAL.to_errno();
+        for (src, size) in [
+            (abi::SRC_NONE, abi::RECORD_SIZE),
+            (abi::SRC_LOST, abi::RECORD_SIZE),
+            (abi::SRC_NR, abi::RECORD_SIZE),
+            (abi::SRC_MCE, 128),
+        ] {
+            let mut bad = crate::ring::blank(src, abi::SEV_INFO);
+            bad.hdr.size = size as u16;
+            // SAFETY: `bad` is a valid record.
+            assert_eq!(unsafe { hwerr_report_previous_rs(&bad) }, einval);
+        }
         Ok(())
     }
 

@@ -327,7 +327,12 @@ impl<S: core::ops::DerefMut<Target = [Tracker]>> Coalescer<S> {
     /// Bounded: walks at most `TRACKERS + SRC_SLOTS` entries.
     pub fn offer(&mut self, rec: &Record, emit: &mut impl FnMut(Record)) -> Verdict {
         let now = rec.hdr.boottime_ns;
-        if self.cfg.window_ns == 0 || !coalescable(rec.hdr.source) {
+        // A previous boot's record (crashdump) carries that kernel's clock: it is
+        // logged as it is, never folded with this boot's.
+        if self.cfg.window_ns == 0
+            || !coalescable(rec.hdr.source)
+            || rec.hdr.flags & abi::F_PREVIOUS_BOOT != 0
+        {
             return Verdict::Log;
         }
         self.flush_expired(now, emit);

@@ -59,6 +59,8 @@ pub(crate) struct Consumer {
     name: [u8; 32],
     /// Deliver its own reports too (`HWERR_CONSUMER_OWN_REPORTS`).
     own: bool,
+    /// Deliver the previous boot's records too (`HWERR_CONSUMER_PREVIOUS_BOOT`).
+    previous: bool,
     #[pin]
     cursor: Mutex<Cursor>,
     #[pin]
@@ -100,8 +102,12 @@ impl Consumer {
         unsafe { &*self.log }
     }
 
-    /// Whether `rec` is this consumer's own report, which it does not want.
+    /// Whether `rec` is this consumer's own report, or a previous boot's record, which
+    /// it does not want.
     fn skips(&self, rec: &Record) -> bool {
+        if rec.hdr.flags & abi::F_PREVIOUS_BOOT != 0 && !self.previous {
+            return true;
+        }
         if self.own {
             return false;
         }
@@ -243,6 +249,7 @@ fn add(log: &Log, raw: *mut RawConsumer) -> Result {
             log: core::ptr::from_ref(log),
             name,
             own: r.flags & crate::api::CONSUMER_OWN_REPORTS != 0,
+            previous: r.flags & crate::api::CONSUMER_PREVIOUS_BOOT != 0,
             cursor <- new_mutex!(cursor, "hwerr_consumer_cursor"),
             work <- new_work!("hwerr_consumer"),
             // SAFETY: A zeroed entry with `func` set is what
@@ -444,6 +451,31 @@ mod tests {
         assert_eq!(p.reentry[0].load(Relaxed), edeadlk);
         assert_eq!(p.reentry[1].load(Relaxed), edeadlk);
         assert_eq!(remove(&log, raw, false).err(), Some(ENOENT));
+        Ok(())
+    }
+
+    #[test]
+    fn previous_boot_records_only_when_asked() -> Result {
+        let log = Arc::pin_init(Log::new(64)?, GFP_KERNEL)?;
+        let mut old = record(abi::SRC_MCE, b"");
+        old.hdr.flags = abi::F_PREVIOUS_BOOT;
+        let mut plain = probe(&log, 0)?;
+        let mut asks = probe(&log, crate::api::CONSUMER_PREVIOUS_BOOT)?;
+        let (p1, p2) = (
+            core::ptr::addr_of_mut!(plain.raw),
+            core::ptr::addr_of_mut!(asks.raw),
+        );
+        add(&log, p1)?;
+        add(&log, p2)?;
+        log.append(&old, true)?;
+        log.append(&record(abi::SRC_EDAC, b""), true)?;
+        assert!(wait_for(&asks, 2) && wait_for(&plain, 1));
+        remove(&log, p1, false)?;
+        remove(&log, p2, false)?;
+        assert_eq!(plain.count.load(Relaxed), 1);
+        assert_eq!(plain.seqs[0].load(Relaxed), 2);
+        assert_eq!(asks.count.load(Relaxed), 2);
+        assert_eq!(asks.sources[0].load(Relaxed), u32::from(abi::SRC_MCE));
         Ok(())
     }
 

@@ -259,6 +259,17 @@ impl Log {
         }
     }
 
+    /// Copies the newest records into `out`, oldest first (see [`Ring::copy_newest`]);
+    /// returns how many and the last sequence number, or `None` when the lock is held.
+    ///
+    /// Context: any, panic included: the lock is only tried, never waited for (a CPU
+    /// stopped by a panic may hold it).
+    pub(crate) fn try_copy_newest(&self, out: &mut [Record]) -> Option<(usize, u64)> {
+        let guard = self.ring.try_lock()?;
+        let n = guard.ring.copy_newest(out);
+        Some((n, guard.ring.next_seq() - 1))
+    }
+
     /// The ring's next sequence number, without the lock.
     pub(crate) fn next_seq(&self) -> u64 {
         self.published.load(Relaxed)

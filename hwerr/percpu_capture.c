@@ -122,6 +122,15 @@ struct llist_node *hwerr_pending_take(void)
 	return llist_reverse_order(llist_del_all(&hwerr_pending));
 }
 
+/*
+ * Context: any, panic included. The queued captures, newest first, left on the list
+ * (hwerr_crash_snapshot()).
+ */
+struct llist_node *hwerr_pending_peek(void)
+{
+	return READ_ONCE(hwerr_pending.first);
+}
+
 /* Logs storm summaries when their window ends (coalesce.rs). */
 static void hwerr_storm_work_fn(struct work_struct *w)
 {
@@ -156,6 +165,25 @@ int hwerr_report_event(u8 source, u8 severity, const void *payload, size_t len)
 	return hwerr_report_event_rs(source, severity, payload, len);
 }
 EXPORT_SYMBOL_GPL(hwerr_report_event);
+
+/* Context: any, panic included (see <hasys/hwerr.h>). */
+int hwerr_crash_snapshot(struct hwerr_record *out, unsigned int max,
+			 struct hwerr_snapshot *snap)
+{
+	if (!snap)
+		return -EINVAL;
+	return hwerr_crash_snapshot_rs(out, max, snap);
+}
+EXPORT_SYMBOL_GPL(hwerr_crash_snapshot);
+
+/* Context: any but NMI (see <hasys/hwerr.h>). */
+int hwerr_report_previous(const struct hwerr_record *rec)
+{
+	if (!rec)
+		return -EINVAL;
+	return hwerr_report_previous_rs(rec);
+}
+EXPORT_SYMBOL_GPL(hwerr_report_previous);
 
 /* Context: process (see <hasys/hwerr.h>); the registry is Rust (consumer.rs). */
 int hwerr_consumer_register(struct hwerr_consumer *consumer)
@@ -307,6 +335,7 @@ HWERR_SRC_GROUP(memory_failure, HWERR_SRC_MEMORY_FAILURE);
 HWERR_SRC_GROUP(software, HWERR_SRC_SOFTWARE);
 HWERR_SRC_GROUP(hadetect, HWERR_SRC_HADETECT);
 HWERR_SRC_GROUP(cluster_msg, HWERR_SRC_CLUSTER);
+HWERR_SRC_GROUP(crashdump, HWERR_SRC_CRASH);
 
 /*
  * /sys/kernel/ha/hwerr/storm/{window_ms,burst,rate}: the storm coalescing
@@ -387,6 +416,7 @@ static const struct attribute_group storm_group = {
 static const struct attribute_group *hwerr_groups[] = {
 	&mce_group, &edac_group, &aer_group, &nmi_group, &ghes_group,
 	&memory_failure_group, &software_group, &hadetect_group, &cluster_msg_group,
+	&crashdump_group,
 	&storm_group, NULL,
 };
 

@@ -12,6 +12,7 @@
 
 struct attribute_group;
 struct hwerr_consumer;
+struct hwerr_snapshot;
 struct llist_node;
 
 /* ---- Provided by Rust (capture.rs) ---- */
@@ -62,6 +63,20 @@ void hwerr_capture_drain(void);
 /* The storm timer: logs the summaries that are due. Context: process. */
 void hwerr_capture_storm_tick(void);
 
+/* hwerr_crash_snapshot() and hwerr_report_previous() (<hasys/hwerr.h>). */
+int hwerr_crash_snapshot_rs(struct hwerr_record *out, unsigned int max,
+			    struct hwerr_snapshot *snap);
+int hwerr_report_previous_rs(const struct hwerr_record *rec);
+
+/*
+ * This CPU's machine-check banks that hold a valid error, as unlogged MCE records
+ * into @out (at most @max); returns how many (sources.c). Context: panic or die.
+ */
+unsigned int hwerr_mce_read_banks(struct hwerr_record *out, unsigned int max);
+
+/* CLOCK_BOOTTIME of the last fatal hardware error captured, 0 if none. Any context. */
+u64 hwerr_capture_last_fatal_hw_ns(void);
+
 /* Per-source counter @kind: 0 captured, 1 dropped, 2 ignored, 3 coalesced. Any context. */
 u64 hwerr_capture_counter(unsigned int kind, unsigned int src);
 
@@ -86,6 +101,7 @@ void hwerr_preempt_on(void);
 bool hwerr_in_nmi(void);
 void hwerr_pending_push(struct llist_node *node);
 struct llist_node *hwerr_pending_take(void);
+struct llist_node *hwerr_pending_peek(void);
 void hwerr_kick(void);
 void hwerr_kick_sync(void);
 void hwerr_storm_arm(u64 delay_ns);

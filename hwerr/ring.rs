@@ -205,6 +205,20 @@ where
         &self.total_by_source
     }
 
+    /// Copies the newest records into `out`, oldest first, as many as fit; returns how
+    /// many it copied. Walks at most `out.len()` records (crashdump's panic path).
+    pub fn copy_newest(&self, out: &mut [Record]) -> usize {
+        let n = self.len.min(out.len() as u64);
+        let mut copied = 0;
+        for (seq, o) in (self.next_seq - n..self.next_seq).zip(out.iter_mut()) {
+            if let Some(r) = self.get(seq) {
+                *o = *r;
+                copied += 1;
+            }
+        }
+        copied
+    }
+
     fn slot_of(&self, seq: u64) -> usize {
         // `new` guarantees a non-empty ring; `checked_rem` keeps a panic path out.
         seq.checked_rem(self.capacity()).unwrap_or(0) as usize

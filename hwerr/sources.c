@@ -44,6 +44,7 @@
 #include <linux/signal.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
 #include <linux/aer.h>
 #include <linux/cper.h>
@@ -67,6 +68,8 @@
 #include <trace/events/memory-failure.h>
 #undef TRACE_INCLUDE_FILE
 #include <trace/events/signal.h>
+
+#include <hasys/hwerr.h>
 
 #include "nmi_claim.h"
 #include "percpu_capture.h"
@@ -124,6 +127,60 @@ static int hwerr_mce_notify(struct notifier_block *nb, unsigned long val, void *
 	return NOTIFY_DONE;
 }
 
+/*
+ * The machine-check banks of this CPU that hold a valid error, as MCE records that
+ * were never logged (seq 0), for hwerr_crash_snapshot(). A fatal machine check
+ * panics in #MC context, before the MCE core's decode chain (hwerr's hook above)
+ * runs, but its bank still holds it: the kernel clears the banks only when it can go
+ * on. Other CPUs' banks are not read (no IPI in a panic).
+ *
+ * Context: panic or die, on the CPU whose banks are read: rdmsr only, no lock.
+ */
+unsigned int hwerr_mce_read_banks(struct hwerr_record *out, unsigned int max)
+{
+	bool smca = cpu_feature_enabled(X86_FEATURE_SMCA);
+	u64 cap, mcg = 0, status, v;
+	unsigned int bank, banks, n = 0;
+	u16 flags;
+
+	if (!cpu_feature_enabled(X86_FEATURE_MCE) || !cpu_feature_enabled(X86_FEATURE_MCA) ||
+	    rdmsrq_safe(MSR_IA32_MCG_CAP, &cap))
+		return 0;
+	banks = cap & MCG_BANKCNT_MASK;
+	rdmsrq_safe(MSR_IA32_MCG_STATUS, &mcg);
+	for (bank = 0; bank < banks && n < max; bank++) {
+		struct hwerr_record *rec = &out[n];
+
+		if (rdmsrq_safe(smca ? MSR_AMD64_SMCA_MCx_STATUS(bank) : MSR_IA32_MCx_STATUS(bank),
+				&status) || !(status & MCI_STATUS_VAL))
+			continue;
+		memset(rec, 0, sizeof(*rec));
+		flags = 0;
+		rec->hdr.size = HWERR_RECORD_SIZE;
+		rec->hdr.version = HWERR_ABI_VERSION;
+		rec->hdr.source = HWERR_SRC_MCE;
+		rec->hdr.severity = hwerr_grade_mce(boot_cpu_data.x86_vendor, status, 0, &flags);
+		rec->hdr.flags = flags;
+		rec->hdr.cpu = raw_smp_processor_id();
+		rec->hdr.count = 1;
+		rec->hdr.boottime_ns = ktime_get_boot_fast_ns();
+		rec->hdr.realtime_ns = ktime_get_real_fast_ns();
+		rec->u.mce.status = status;
+		if ((status & MCI_STATUS_ADDRV) &&
+		    !rdmsrq_safe(smca ? MSR_AMD64_SMCA_MCx_ADDR(bank) : MSR_IA32_MCx_ADDR(bank), &v))
+			rec->u.mce.addr = v;
+		if ((status & MCI_STATUS_MISCV) &&
+		    !rdmsrq_safe(smca ? MSR_AMD64_SMCA_MCx_MISC(bank) : MSR_IA32_MCx_MISC(bank), &v))
+			rec->u.mce.misc = v;
+		rec->u.mce.mcgstatus = mcg;
+		rec->u.mce.bank = bank;
+		rec->u.mce.extcpu = raw_smp_processor_id();
+		rec->u.mce.cpuvendor = boot_cpu_data.x86_vendor;
+		n++;
+	}
+	return n;
+}
+
 static struct notifier_block hwerr_mce_nb = {
 	.notifier_call = hwerr_mce_notify,
 	.priority = MCE_PRIO_CEC,
@@ -142,6 +199,7 @@ static void hwerr_mce_unhook(void)
 #else
 static int hwerr_mce_hook(void) { return 0; }
 static void hwerr_mce_unhook(void) { }
+unsigned int hwerr_mce_read_banks(struct hwerr_record *out, unsigned int max) { return 0; }
 #endif /* CONFIG_X86_MCE */
 
 /* ---- Tracepoint probes; context: that of the tracepoint (any, preemption off). ---- */
@@ -605,6 +663,17 @@ static int hwerr_ras_tps_register(void)
 }
 
 /* Context: module init. */
+/* Context: any, panic included (see <hasys/hwerr.h>). */
+bool hwerr_panic_is_hw_fatal(const char *msg)
+{
+	u64 last = hwerr_capture_last_fatal_hw_ns();
+
+	if (msg && (strstr(msg, "achine check") || strstr(msg, "ardware error")))
+		return true;
+	return last && ktime_get_boot_fast_ns() - last < 5 * NSEC_PER_SEC;
+}
+EXPORT_SYMBOL_GPL(hwerr_panic_is_hw_fatal);
+
 int hwerr_sources_init(void)
 {
 	int i, ret;

@@ -15,6 +15,10 @@
 #   guest-run.sh <results> cluster-bench  the same pair, for the benchmark against
 #                                 corosync: selftests/cluster_msg/bench.sh; figures
 #                                 in <results>/<node>/bench.txt (B's has them all)
+#   guest-run.sh <results> crash  one crash scenario (HASYS_CRASH=sysrq|mce) in a VM
+#                                 booted with crashkernel=: selftests/crashdump/crash.sh,
+#                                 run again by the capture kernel (HASYS_KIMAGE is the
+#                                 bzImage it loads)
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
@@ -147,6 +151,17 @@ run_cluster() {
 		cat >"$res/cluster.ktap"
 }
 
+run_crash() {
+	# The capture kernel runs this script again: the boot log of each kernel is kept.
+	if [ -e /proc/vmcore ]; then
+		cp "$res/dmesg-boot.txt" "$res/dmesg-boot-2.txt"
+	else
+		cp "$res/dmesg-boot.txt" "$res/dmesg-boot-1.txt"
+		[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+	fi
+	"$HASYS_KSELFTEST/crashdump/crash.sh" "$res" "$HASYS_CRASH" "$HASYS_KIMAGE"
+}
+
 run_cluster_bench() {
 	# Node A panics at the end: bench.sh saves its kernel log and done marker first.
 	"$HASYS_KSELFTEST/cluster_msg/bench.sh" "$HASYS_NODE" "$sync" "$res" 2>&1 |
@@ -157,6 +172,7 @@ case $mode in
 test) run_test ;;
 cluster) run_cluster ;;
 cluster-bench) run_cluster_bench ;;
+crash) run_crash ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
 bench) run_bench >"$res/bench.txt" 2>&1 ;;
 boot) ;; # only the kernel log: make check-boot counts boots with a report

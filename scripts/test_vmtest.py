@@ -275,5 +275,65 @@ class RecordedRunTest(unittest.TestCase):
         self.assertIn("kmemleak: no leaks", self.judge().failed)
 
 
+STAGE = """\
+TAP version 13
+1..2
+ok 1 first
+ok 2 second
+# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0
+"""
+
+
+class CrashRunTest(unittest.TestCase):
+    """judge_crash(): both stages of every scenario, each kernel's logs and leaks."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.res = Path(self.tmp.name)
+        clean = (RECORDED / "dmesg.txt").read_text()
+        for scen in vmtest.CRASH_SCENARIOS:
+            d = self.res / scen
+            d.mkdir()
+            for stage in (1, 2):
+                (d / f"stage{stage}.ktap").write_text(STAGE)
+                (d / f"dmesg-{stage}.txt").write_text(clean)
+                (d / f"dmesg-boot-{stage}.txt").write_text(clean)
+                (d / f"kmemleak-{stage}.txt").write_text("")
+            (d / "done").write_text("done\n")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def judge(self):
+        v = vmtest.Verdict()
+        with contextlib.redirect_stdout(io.StringIO()):
+            vmtest.judge_crash(self.res, v)
+        return v
+
+    def test_complete_run_passes(self):
+        v = self.judge()
+        self.assertEqual(v.failed, [])
+        self.assertGreater(len(v.passed), 10)
+
+    def test_capture_kernel_that_never_ran_fails(self):
+        (self.res / "mce/stage2.ktap").unlink()
+        (self.res / "mce/done").unlink()
+        (self.res / "mce/no-crash").write_text("still running 60 s after the crash\n")
+        failed = self.judge().failed
+        self.assertIn("crash mce: finished", failed)
+        self.assertIn("crash mce stage 2: KTAP", failed)
+
+    def test_failed_stage_test_fails(self):
+        (self.res / "sysrq/stage2.ktap").write_text(STAGE.replace("ok 2 second", "not ok 2 second"))
+        self.assertTrue(any("second" in f for f in self.judge().failed))
+
+    def test_capture_kernel_report_and_leak_fail(self):
+        (self.res / "sysrq/dmesg-2.txt").write_text("BUG: KASAN: slab-out-of-bounds in x\n")
+        (self.res / "mce/kmemleak-1.txt").write_text("unreferenced object 0xffff (size 8):\n")
+        failed = self.judge().failed
+        self.assertIn("crash sysrq stage 2: dmesg: no WARN/BUG/KASAN/lockdep report", failed)
+        self.assertIn("crash mce stage 1: kmemleak: no leaks", failed)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -408,7 +408,10 @@ def kvm_works(kdir):
     return ok
 
 
-def boot(kdir, res, mode, timeout, kselftest, moddir=TOP):
+def boot(kdir, res, mode, timeout, kselftest, moddir=TOP, append="", extra_env=None, cpus=2):
+    """One VM (`cpus` vCPUs, 2 GiB) running guest-run.sh in `mode`; `append` is added
+    to the kernel command line, `extra_env` to the guest's environment. Serves the
+    guest's host requests (hostreq()) until it exits or `timeout` passed."""
     env = {
         "HASYS_MODDIR": str(moddir),
         "HASYS_KSELFTEST": str(kselftest),
@@ -419,6 +422,7 @@ def boot(kdir, res, mode, timeout, kselftest, moddir=TOP):
         "HASYS_KSELFTEST_ARGS": os.environ.get("HASYS_KSELFTEST_ARGS", ""),
         # Where a guest test asks the host to act on the VM (hostreq() below).
         "HASYS_HOSTREQ": str(res),
+        **(extra_env or {}),
     }
     guest = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     guest += f" {TOP / 'scripts/guest-run.sh'} {res} {mode}"
@@ -428,7 +432,8 @@ def boot(kdir, res, mode, timeout, kselftest, moddir=TOP):
     # --skip-modules (virtme-run --mods none): hasys loads its modules from the tree
     # with insmod; vng's default (--mods auto) would write .virtme_mods into the kernel
     # build tree, which must stay read-only (make check-fresh mounts it so).
-    cmd = [VNG, "--run", str(kdir), "--skip-modules", "--verbose", "--cpus", "2", "--memory", "2G",
+    cmd = [VNG, "--run", str(kdir), "--skip-modules", "--verbose", "--cpus", str(cpus),
+           "--memory", "2G",
            "--rwdir", str(res),
            # The QEMU monitor, for host requests (an NMI); a PCIe root port with a
            # device behind it, for aer-inject. pcie_ports=native: the kernel owns AER.
@@ -437,7 +442,7 @@ def boot(kdir, res, mode, timeout, kselftest, moddir=TOP):
            "-device e1000e,bus=hasys_rp,romfile=",
            # log_buf_len: the kernel log is saved after the tests; DEBUG_KOBJECT_RELEASE
            # alone logs every kobject release, and a report must not scroll out first.
-           "--append=pcie_ports=native log_buf_len=16M",
+           f"--append=pcie_ports=native log_buf_len=16M {append}".rstrip(),
            "--exec", guest]
     if not kvm:
         cmd.insert(3, "--disable-kvm")
@@ -627,26 +632,79 @@ def judge_node(res, node, run, v, tests):
 
 
 def hostreq(res, monitor):
-    """Carries out what a guest test asked of the host: `nmi-request` -> QEMU `nmi`.
-
-    The guest creates the request file in the shared results directory; the host
-    sends the monitor command and renames the request to `nmi-done`.
+    """Carries out what a guest test asked of the host, through the QEMU monitor:
+    `nmi-request` -> `nmi`; `mce-request` holding "cpu bank status mcg_status addr
+    misc" (numbers) -> `mce` with those, a real machine check. The guest creates the
+    request file in the shared results directory; the host renames it to `<name>-done`
+    (`<name>-failed` if the monitor could not be reached or the request is malformed).
     """
-    req = res / "nmi-request"
-    if not req.exists():
-        return
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(str(monitor))
-            s.recv(4096)  # the banner and prompt
-            s.sendall(b"nmi\n")
-            time.sleep(0.2)
-            s.recv(4096)
-        req.rename(res / "nmi-done")
-    except OSError as e:
-        print(f"vmtest: could not send an NMI through the QEMU monitor: {e}")
-        req.rename(res / "nmi-failed")
+    for name in ("nmi", "mce"):
+        req = res / f"{name}-request"
+        if not req.exists():
+            continue
+        cmd = "nmi"
+        if name == "mce":
+            args = req.read_text().split()
+            if len(args) != 6 or not all(re.fullmatch(r"(0x[0-9a-fA-F]+|[0-9]+)", a)
+                                         for a in args):
+                print(f"vmtest: malformed mce request: {args}")
+                req.rename(res / "mce-failed")
+                continue
+            cmd = "mce " + " ".join(args)
+        try:
+            monitor_cmd(monitor, cmd)
+            req.rename(res / f"{name}-done")
+        except OSError as e:
+            print(f"vmtest: could not send '{cmd}' through the QEMU monitor: {e}")
+            req.rename(res / f"{name}-failed")
+
+
+# The crash scenarios (crashdump): each is one VM booted with a crashkernel=
+# reservation, its normal kernel and then its capture kernel running
+# selftests/crashdump/crash.sh; scenario -> vCPUs. The machine check has one vCPU:
+# with two, QEMU's broadcast makes either CPU the monarch that panics, and the
+# panicking CPU's banks are the ones the crash record holds.
+CRASH_SCENARIOS = {"sysrq": 2, "mce": 1}
+# 512M: the capture kernel (KASAN, kmemleak, the reused log_buf_len=16M) had 41 MB
+# free of 256M at boot and died of OOM before userspace.
+CRASH_APPEND = "crashkernel=512M"
+
+
+def boot_crash(kdir, res, timeout, kselftest, moddir):
+    """Every crash scenario in its own VM, results in res/<scenario>/."""
+    for scen, cpus in CRASH_SCENARIOS.items():
+        d = res / scen
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        boot(kdir, d, "crash", timeout, kselftest, moddir, append=CRASH_APPEND, cpus=cpus,
+             extra_env={"HASYS_CRASH": scen,
+                        "HASYS_KIMAGE": str(kdir / "arch/x86/boot/bzImage")})
+
+
+def judge_crash(res, v):
+    """Each scenario's two KTAP stages, the kmemleak report of each kernel, and both
+    kernel logs (the normal kernel's up to its crash, saved before it)."""
+    print("crashdump (a crash and its capture kernel):")
+    for scen in CRASH_SCENARIOS:
+        d = res / scen
+        name = f"crash {scen}"
+        if not (d / "done").exists():
+            why = (d / "no-crash").read_text() if (d / "no-crash").exists() else \
+                f"no 'done' marker from the capture kernel (see {d / 'vng.log'})"
+            v.add(f"{name}: finished", False, why=why)
+        for stage in (1, 2):
+            ktap = d / f"stage{stage}.ktap"
+            text = ktap.read_text(errors="replace") if ktap.exists() else ""
+            if not judge_ktap(text, "hash", f"{name} stage {stage}: ", v):
+                v.add(f"{name} stage {stage}: KTAP", False, why=f"no KTAP in {ktap}")
+            leaks = d / f"kmemleak-{stage}.txt"
+            if leaks.exists():
+                report = leaks.read_text(errors="replace")
+                v.add(f"{name} stage {stage}: kmemleak: no leaks",
+                      "unreferenced object" not in report, why=report[:2000])
+            judge_log(d / f"dmesg-boot-{stage}.txt", v, f"{name} stage {stage}: dmesg: boot clean")
+            judge_log(d / f"dmesg-{stage}.txt", v,
+                      f"{name} stage {stage}: dmesg: no WARN/BUG/KASAN/lockdep report")
 
 
 def boot_loop(args):
@@ -701,10 +759,11 @@ def cluster_bench(args):
     return 0 if v.passed and not v.failed else 1
 
 
-def want_cluster(args):
-    """The two-node run goes with a full run, or one limited to cluster_msg."""
+def want_collection(name):
+    """A run of its own (two VMs, a crash) goes with a full run, or one limited to its
+    collection (HASYS_KSELFTEST_ARGS="-c <name>")."""
     collections = selected_collections(os.environ.get("HASYS_KSELFTEST_ARGS"))
-    return collections is None or "cluster_msg" in collections
+    return collections is None or name in collections
 
 
 def main():
@@ -741,16 +800,20 @@ def main():
             sys.exit(f"vmtest: no staged kselftests in {kst}: run 'make selftests'")
         with vm_lock():
             boot(args.kdir, res, args.mode, args.timeout, kst, args.moddir.resolve())
-            if args.mode == "test" and want_cluster(args):
+            if args.mode == "test" and want_collection("cluster_msg"):
                 boot_cluster(args.kdir, res / "cluster", args.timeout, kst,
                              args.moddir.resolve())
+            if args.mode == "test" and want_collection("crashdump"):
+                boot_crash(args.kdir, res / "crash", args.timeout, kst, args.moddir.resolve())
     for mode, out in (("demo", "demo.log"), ("bench", "bench.txt")):
         if args.mode == mode and (res / out).exists():
             print((res / out).read_text(errors="replace"))
     v = judge(res, args.mode,
               collections=selected_collections(os.environ.get("HASYS_KSELFTEST_ARGS")))
-    if args.mode == "test" and want_cluster(args):
+    if args.mode == "test" and want_collection("cluster_msg"):
         judge_cluster(res / "cluster", v)
+    if args.mode == "test" and want_collection("crashdump"):
+        judge_crash(res / "crash", v)
     if v.skipped:
         print(f"{len(v.skipped)} skipped")
     print(f"{len(v.passed)} passed, {len(v.failed)} failed")

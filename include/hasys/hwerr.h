@@ -85,9 +85,83 @@ int __hwerr_report(const char *origin, u8 severity, u32 code, const u64 *data,
  */
 int hwerr_report_event(u8 source, u8 severity, const void *payload, size_t len);
 
+/**
+ * struct hwerr_snapshot - what hwerr_crash_snapshot() copied
+ * @logged: records from the log: its newest, oldest first, at the start of @out.
+ * @unlogged: records after them that never reached the log: NMI-context captures
+ *	waiting for hwerr's irq_work, then (x86) the errors this CPU's machine-check
+ *	banks still hold, such as the fatal machine check a panic follows (it panics
+ *	in #MC context, before the MCE core hands it to hwerr). Oldest first; their
+ *	seq is 0.
+ * @last_seq: the log's last sequence number (0 if it is empty, or @log_busy).
+ * @log_busy: the log's lock was held (by a CPU the panic stopped, or by this one):
+ *	nothing was copied from the log.
+ */
+struct hwerr_snapshot {
+	u32 logged;
+	u32 unlogged;
+	u64 last_seq;
+	bool log_busy;
+};
+
+/**
+ * hwerr_crash_snapshot - the newest records, for a dying kernel's crash record
+ * @out: room for @max records.
+ * @max: how many fit; the unlogged records (the newest) come first when not all do,
+ *	the banks' first of all.
+ * @snap: filled with what was copied.
+ *
+ * For crashdump's panic and die paths. A capture that another CPU starts meanwhile
+ * is not seen; one it is filling when the panic stops it is not seen either (its
+ * slot is not committed); storm summaries not yet due are not seen; other CPUs'
+ * machine-check banks are not read.
+ *
+ * Context: any, NMI and panic included: no lock is waited for (the log's is only
+ * tried), nothing is allocated, every walk is bounded by @max. When other CPUs still
+ * run (an oops the kernel survives), a record the irq_work frees meanwhile may be
+ * copied torn.
+ * Return: 0; -EINVAL if @snap is NULL; -ENODEV if hwerr is not capturing.
+ */
+int hwerr_crash_snapshot(struct hwerr_record *out, unsigned int max,
+			 struct hwerr_snapshot *snap);
+
+/**
+ * hwerr_report_previous - log a record of the kernel that ran before this one
+ * @rec: the record as that kernel logged it (crashdump: from its crash record).
+ *
+ * The copy gets HWERR_F_PREVIOUS_BOOT and this log's next sequence number; its source,
+ * severity, flags, CPU, count, times and payload are kept. It is counted under its
+ * source, whether the source is enabled or not, and never folded into a storm
+ * summary. In-kernel consumers see it only with HWERR_CONSUMER_PREVIOUS_BOOT, so that
+ * no policy acts on a previous boot's errors.
+ *
+ * Context: any but NMI.
+ * Return: 0; -EINVAL for a record of another size or ABI version, of source none,
+ * lost or unknown, or of an unknown severity; -ENODEV if hwerr is not capturing;
+ * -ENOSPC when it was dropped (this CPU's capture slots are all in flight).
+ */
+int hwerr_report_previous(const struct hwerr_record *rec);
+
+/**
+ * hwerr_panic_is_hw_fatal - whether a panic is the kernel's answer to a fatal
+ *	hardware error
+ * @msg: the panic message (the panic notifier's data), or NULL.
+ *
+ * True for x86 mce_panic()'s messages ("... machine check ...") and GHES's ("Fatal
+ * hardware error"), and for any panic within 5 s of a fatal hardware error that
+ * hwerr captured (a fatal MCE, GHES, AER, EDAC, NMI or memory-failure record, logged
+ * or still waiting for hwerr's irq_work). cluster_msg's gasp and crashdump's record
+ * name such a panic "hw-fatal".
+ *
+ * Context: any, panic included: no lock, no allocation.
+ */
+bool hwerr_panic_is_hw_fatal(const char *msg);
+
 /* struct hwerr_consumer.flags */
 #define HWERR_CONSUMER_OWN_REPORTS	(1U << 0) /* also deliver this module's own reports */
 #define HWERR_CONSUMER_FROM_OLDEST	(1U << 1) /* start at the oldest logged record */
+#define HWERR_CONSUMER_PREVIOUS_BOOT	(1U << 2) /* also deliver HWERR_F_PREVIOUS_BOOT
+						   * records */
 
 /**
  * struct hwerr_consumer - an in-kernel reader of the hwerr log

@@ -27,6 +27,7 @@ use kernel::{
 pub(crate) const VERSION: &CStr = kernel::c_str!(env!("HASYS_VERSION"));
 
 mod ffi {
+    use crate::abi::Record;
     use kernel::{
         bindings,
         prelude::*, //
@@ -59,6 +60,19 @@ mod ffi {
             payload: *const c_void,
             len: usize,
         ) -> c_int;
+
+        /// See `hwerr_crash_snapshot()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_crash_snapshot(
+            out: *mut Record,
+            max: c_uint,
+            snap: *mut super::Snapshot,
+        ) -> c_int;
+
+        /// See `hwerr_panic_is_hw_fatal()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_panic_is_hw_fatal(msg: *const c_char) -> bool;
+
+        /// See `hwerr_report_previous()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_report_previous(rec: *const Record) -> c_int;
 
         /// See `hwerr_consumer_register()` in `include/hasys/hwerr.h`.
         pub(super) fn hwerr_consumer_register(consumer: *mut super::RawConsumer) -> c_int;
@@ -115,6 +129,54 @@ pub(crate) fn report_event<T: zerocopy::IntoBytes + zerocopy::Immutable>(
     })
 }
 
+/// `struct hwerr_snapshot` (`include/hasys/hwerr.h`): what [`crash_snapshot`] copied.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Snapshot {
+    /// Records from the log (its newest), oldest first, at the start of the output.
+    pub(crate) logged: u32,
+    /// Records after them that were captured but never logged; their `seq` is 0.
+    pub(crate) unlogged: u32,
+    /// The log's last sequence number (0 if empty or `log_busy`).
+    pub(crate) last_seq: u64,
+    /// The log's lock was held: nothing was copied from the log.
+    pub(crate) log_busy: bool,
+}
+
+/// The newest records, for a dying kernel's crash record (`hwerr_crash_snapshot()`):
+/// the log's newest, then the captures that never reached the log (the newest, which
+/// come first when not all fit). Fails with `ENODEV` if hwerr is not capturing.
+///
+/// Context: any, NMI and panic included: no lock is waited for, nothing allocated.
+/// When other CPUs still run (an oops the kernel survives), a record may be torn.
+pub(crate) fn crash_snapshot(out: &mut [Record]) -> Result<Snapshot> {
+    let mut snap = Snapshot::default();
+    let max = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    // SAFETY: `out` holds at least `max` writable records; `snap` is writable.
+    to_result(unsafe { ffi::hwerr_crash_snapshot(out.as_mut_ptr(), max, &mut snap) })?;
+    Ok(snap)
+}
+
+/// Logs a record of the kernel that ran before this one (`hwerr_report_previous()`),
+/// flagged `F_PREVIOUS_BOOT`. Fails with `EINVAL` for a record hwerr cannot log,
+/// `ENODEV` if hwerr is not capturing, `ENOSPC` if it was dropped.
+///
+/// Context: any but NMI.
+pub(crate) fn report_previous(rec: &Record) -> Result {
+    // SAFETY: `rec` is valid for the call; hwerr copies it.
+    to_result(unsafe { ffi::hwerr_report_previous(rec) })
+}
+
+/// Whether a panic is the kernel's answer to a fatal hardware error
+/// (`hwerr_panic_is_hw_fatal()`): `msg` is the panic message.
+///
+/// Context: any, panic included.
+pub(crate) fn panic_is_hw_fatal(msg: Option<&CStr>) -> bool {
+    let p = msg.map_or(core::ptr::null(), |m| m.as_char_ptr());
+    // SAFETY: `p` is null or a NUL-terminated string; any context.
+    unsafe { ffi::hwerr_panic_is_hw_fatal(p) }
+}
+
 /// `struct hwerr_consumer` (`include/hasys/hwerr.h`).
 #[repr(C)]
 pub(crate) struct RawConsumer {
@@ -136,6 +198,8 @@ pub(crate) struct RawConsumer {
 pub(crate) const CONSUMER_OWN_REPORTS: u32 = 1 << 0;
 /// `HWERR_CONSUMER_FROM_OLDEST`: start at the oldest record in the log.
 pub(crate) const CONSUMER_FROM_OLDEST: u32 = 1 << 1;
+/// `HWERR_CONSUMER_PREVIOUS_BOOT`: also deliver the previous boot's records.
+pub(crate) const CONSUMER_PREVIOUS_BOOT: u32 = 1 << 2;
 
 /// What an in-kernel consumer does with each record.
 ///

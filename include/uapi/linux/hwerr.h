@@ -42,7 +42,9 @@ enum hwerr_source {
 	HWERR_SRC_LOST = 8,		/* in-band: records were lost, see hwerr_lost */
 	HWERR_SRC_HADETECT = 9,		/* hadetect: a policy decision or health change */
 	HWERR_SRC_CLUSTER = 10,		/* cluster_msg: a membership change */
-	HWERR_SRC_NR = 11,
+	HWERR_SRC_CRASH = 11,		/* crashdump: the crash record of the kernel
+					 * that ran before this one */
+	HWERR_SRC_NR = 12,
 };
 
 /* What HA logic can act on: hdr.severity. */
@@ -67,6 +69,10 @@ enum hwerr_severity {
 #define HWERR_F_MIXED		(1U << 6) /* with COALESCED: count errors of this source
 					   * beyond its rate bound; their fields differ,
 					   * the record shows the first one's */
+#define HWERR_F_PREVIOUS_BOOT	(1U << 7) /* of the kernel that ran before this one,
+					   * re-emitted here by crashdump: seq is this
+					   * log's, the rest (times included) as that
+					   * kernel captured it */
 
 struct hwerr_header {
 	__u16 size;		/* of the whole record: HWERR_RECORD_SIZE */
@@ -406,6 +412,49 @@ struct hwerr_cluster {
 	__u64 up_members;	/* members up (both ways) after the change, this node excluded */
 };
 
+/*
+ * HWERR_SRC_CRASH: what crashdump found of the previous kernel's crash record, in a
+ * capture kernel: Documentation/hasys/crashdump.rst. Severity FATAL for a valid
+ * record the crashing kernel wrote (state CRASHED), INFO otherwise. The hwerr records
+ * the crash record holds follow it in the log, re-emitted with
+ * HWERR_F_PREVIOUS_BOOT.
+ */
+enum hwerr_crash_status {
+	HWERR_CRASH_VALID = 0,		/* a record was found and is valid */
+	HWERR_CRASH_NONE = 1,		/* no record address was given */
+	HWERR_CRASH_INVALID = 2,	/* no valid record at the address: see error */
+};
+
+/* The record's state (struct hwerr_crash.state). */
+#define HWERR_CRASH_LIVE	1	/* kept by a running kernel; its crash wrote none */
+#define HWERR_CRASH_CRASHED	2	/* written by the panic or die path */
+
+/* Why the kernel went down (struct hwerr_crash.reason). */
+enum hwerr_crash_reason {
+	HWERR_CRASH_R_NONE = 0,		/* with HWERR_CRASH_LIVE */
+	HWERR_CRASH_R_PANIC = 1,	/* panic() */
+	HWERR_CRASH_R_OOPS = 2,		/* an oops (die notifier) */
+	HWERR_CRASH_R_HW_FATAL = 3,	/* panic() on a fatal hardware error */
+	HWERR_CRASH_R_NR = 4,
+};
+
+struct hwerr_crash {
+	__u32 status;		/* enum hwerr_crash_status */
+	__u32 error;		/* INVALID: why, 1..11 (crashdump.rst); else 0 */
+	__u32 state;		/* HWERR_CRASH_LIVE or _CRASHED (VALID only) */
+	__u32 reason;		/* enum hwerr_crash_reason */
+	__u32 cpu;		/* the CPU that wrote the record */
+	__u32 flags;		/* the record's flags (crashdump.rst) */
+	__u64 addr;		/* physical address the record was looked for at */
+	__u64 generation;	/* the record's write count */
+	__u64 realtime_ns;	/* the crashed kernel's CLOCK_REALTIME when written */
+	__u64 taint;		/* the crashed kernel's taint mask */
+	__u64 last_seq;		/* its last hwerr sequence number */
+	__u32 records;		/* hwerr records the crash record holds */
+	__u32 log_len;		/* bytes of kernel log tail it holds */
+	char message[128];	/* the panic message's start, NUL-terminated */
+};
+
 struct hwerr_record {
 	struct hwerr_header hdr;
 	union {
@@ -419,6 +468,7 @@ struct hwerr_record {
 		struct hwerr_lost lost;
 		struct hwerr_hadetect hd;
 		struct hwerr_cluster cl;
+		struct hwerr_crash crash;
 		__u8 raw[HWERR_PAYLOAD_SIZE];
 	} u;
 };

@@ -46,8 +46,10 @@ pub const SRC_LOST: u8 = 8;
 pub const SRC_HADETECT: u8 = 9;
 /// cluster_msg: a membership change.
 pub const SRC_CLUSTER: u8 = 10;
+/// crashdump: the crash record of the kernel that ran before this one.
+pub const SRC_CRASH: u8 = 11;
 /// Number of sources.
-pub const SRC_NR: u8 = 11;
+pub const SRC_NR: u8 = 12;
 
 /// Source names, indexed by source number (sysfs directory names, hactl output).
 pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
@@ -62,6 +64,7 @@ pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
     "lost",
     "hadetect",
     "cluster_msg",
+    "crashdump",
 ];
 
 /// Informational.
@@ -95,6 +98,9 @@ pub const F_TRUNCATED: u16 = 1 << 4;
 pub const F_COALESCED: u16 = 1 << 5;
 /// `HWERR_F_MIXED`: with `F_COALESCED`, errors beyond the source's rate bound.
 pub const F_MIXED: u16 = 1 << 6;
+/// `HWERR_F_PREVIOUS_BOOT`: of the kernel that ran before this one, re-emitted by
+/// crashdump; `seq` is this log's, the rest as that kernel captured it.
+pub const F_PREVIOUS_BOOT: u16 = 1 << 7;
 
 /// Unknown NMI.
 pub const NMI_UNKNOWN: u32 = 0;
@@ -712,6 +718,65 @@ pub struct Cluster {
     pub up_members: u64,
 }
 
+/// `HWERR_CRASH_VALID`: a crash record was found and is valid.
+pub const CRASH_VALID: u32 = 0;
+/// `HWERR_CRASH_NONE`: no record address was given.
+pub const CRASH_NONE: u32 = 1;
+/// `HWERR_CRASH_INVALID`: no valid record at the address (`error` says why).
+pub const CRASH_INVALID: u32 = 2;
+/// Status names, indexed by `CRASH_*` status.
+pub const CRASH_STATUS_NAMES: [&str; 3] = ["valid", "none", "invalid"];
+/// `HWERR_CRASH_LIVE`: the record a running kernel kept; its crash wrote none.
+pub const CRASH_LIVE: u32 = 1;
+/// `HWERR_CRASH_CRASHED`: written by the panic or die path.
+pub const CRASH_CRASHED: u32 = 2;
+/// `HWERR_CRASH_R_NONE`.
+pub const CRASH_R_NONE: u32 = 0;
+/// `HWERR_CRASH_R_PANIC`: `panic()`.
+pub const CRASH_R_PANIC: u32 = 1;
+/// `HWERR_CRASH_R_OOPS`: an oops.
+pub const CRASH_R_OOPS: u32 = 2;
+/// `HWERR_CRASH_R_HW_FATAL`: `panic()` on a fatal hardware error.
+pub const CRASH_R_HW_FATAL: u32 = 3;
+/// `HWERR_CRASH_R_NR`.
+pub const CRASH_R_NR: u32 = 4;
+/// Reason names, indexed by `CRASH_R_*`.
+pub const CRASH_REASON_NAMES: [&str; CRASH_R_NR as usize] = ["none", "panic", "oops", "hw-fatal"];
+
+/// `struct hwerr_crash`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Crash {
+    /// `CRASH_VALID`, `CRASH_NONE` or `CRASH_INVALID`.
+    pub status: u32,
+    /// `CRASH_INVALID`: why, 1..11 (crashdump.rst); else 0.
+    pub error: u32,
+    /// `CRASH_LIVE` or `CRASH_CRASHED` (valid only).
+    pub state: u32,
+    /// `CRASH_R_*`.
+    pub reason: u32,
+    /// The CPU that wrote the record.
+    pub cpu: u32,
+    /// The record's flags (crashdump.rst).
+    pub flags: u32,
+    /// Physical address the record was looked for at.
+    pub addr: u64,
+    /// The record's write count.
+    pub generation: u64,
+    /// The crashed kernel's `CLOCK_REALTIME` when the record was written.
+    pub realtime_ns: u64,
+    /// The crashed kernel's taint mask.
+    pub taint: u64,
+    /// Its last hwerr sequence number.
+    pub last_seq: u64,
+    /// hwerr records the crash record holds.
+    pub records: u32,
+    /// Bytes of kernel log tail it holds.
+    pub log_len: u32,
+    /// The panic message's start, NUL-terminated.
+    pub message: [u8; 128],
+}
+
 /// `struct hwerr_source_stats`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
@@ -833,6 +898,7 @@ const _: () = {
     assert!(core::mem::size_of::<Software>() <= PAYLOAD_SIZE);
     assert!(core::mem::size_of::<Hadetect>() == 136);
     assert!(core::mem::size_of::<Cluster>() == 64);
+    assert!(core::mem::size_of::<Crash>() == 200);
     assert!(core::mem::size_of::<Agent>() == 40);
     assert!(SOURCE_NAMES.len() <= SRC_SLOTS);
     assert!(core::mem::offset_of!(Cper, u) == CPER_U_OFFSET);

@@ -18,6 +18,7 @@
 //! them); it validates them and fails the write with EINVAL (not a valid value) or
 //! ERANGE (a number out of range). Only class and field names are checked here.
 
+use crate::command::run_checked;
 use crate::moddir::ModuleDir;
 use anyhow::{anyhow, bail, Context, Result};
 use hwerr_abi::{abi, decode};
@@ -28,7 +29,6 @@ use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// hadetect's directory under the sysfs root (and its module name).
@@ -322,18 +322,7 @@ fn set_attribute(out: &mut impl Write, p: &Pacemaker<'_>, h: &Health, json: bool
         bail!("hadetect reports an unknown health {:?}", h.health);
     }
     let args = ["-n", p.attribute, "-B", &h.health, "-d", p.dampen];
-    let what = format!("{} {}", p.updater.display(), args.join(" "));
-    let res = Command::new(p.updater)
-        .args(args)
-        .output()
-        .with_context(|| format!("cannot run {what}"))?;
-    if !res.status.success() {
-        bail!(
-            "{what} failed ({}): {}",
-            res.status,
-            String::from_utf8_lossy(&res.stderr).trim_end()
-        );
-    }
+    run_checked(p.updater, &args)?;
     if json {
         #[derive(Serialize)]
         struct Set<'a> {

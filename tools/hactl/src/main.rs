@@ -3,6 +3,8 @@
 //! `hactl`: inspect and control hasys from userspace.
 
 mod cluster;
+mod command;
+mod crash;
 mod hadetect;
 mod moddir;
 mod prom;
@@ -150,6 +152,15 @@ enum Command {
         /// Give up --wait-state after this many milliseconds (exit code 2).
         #[arg(long, requires = "wait_state", value_name = "MS", default_value = cluster::WAIT_TIMEOUT_MS)]
         timeout_ms: u64,
+    },
+    /// The crash record (crashdump) and the kdump capture kernel: show the record,
+    /// load or unload the capture kernel, save a dump from it.
+    ///
+    /// Reads /sys/kernel/ha/crashdump/. `hactl crash show` decodes the record: in a
+    /// running kernel the live one, in a capture kernel the crashed kernel's.
+    Crash {
+        #[command(subcommand)]
+        command: crash::CrashCommand,
     },
 }
 
@@ -300,6 +311,9 @@ fn main() -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         }
+        Command::Crash { command } => {
+            return crash::run(&cli.sysfs_root, command, &mut std::io::stdout().lock());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -400,5 +414,52 @@ mod tests {
         assert!(parse(&["cluster", "--timeout-ms", "100"]).is_err());
         assert!(parse(&["cluster", "--wait-state", "2=up", "--counters"]).is_err());
         assert!(parse(&["watch", "--source", "cluster_msg"]).is_ok());
+    }
+
+    #[test]
+    fn crash_options() {
+        let Command::Crash {
+            command:
+                crash::CrashCommand::Save {
+                    dir,
+                    dump_level,
+                    no_vmcore,
+                    vmcore,
+                    ..
+                },
+        } = parse(&["crash", "save", "/var/crash"]).unwrap().command
+        else {
+            panic!("not crash save");
+        };
+        assert_eq!(dir, PathBuf::from("/var/crash"));
+        assert_eq!((dump_level, no_vmcore), (31, false));
+        assert_eq!(vmcore, PathBuf::from("/proc/vmcore"));
+        assert!(parse(&["crash", "save", "d", "--dump-level", "32"]).is_err());
+        assert!(parse(&["crash", "save"]).is_err());
+        let Command::Crash {
+            command: crash::CrashCommand::Show { log_lines, .. },
+        } = parse(&["crash", "show"]).unwrap().command
+        else {
+            panic!("not crash show");
+        };
+        assert_eq!(log_lines, 40);
+        assert!(parse(&["crash", "show", "--file", "r.bin", "--log-lines", "5"]).is_ok());
+        // The JSON has the whole log.
+        assert!(parse(&["crash", "show", "--json", "--log-lines", "5"]).is_err());
+        assert!(parse(&[
+            "crash",
+            "arm",
+            "--kernel",
+            "/boot/k",
+            "--initrd",
+            "/boot/i",
+            "--append",
+            "quiet",
+            "--no-post-notifiers",
+            "--json"
+        ])
+        .is_ok());
+        assert!(parse(&["crash", "disarm", "--json"]).is_ok());
+        assert!(parse(&["crash"]).is_err());
     }
 }

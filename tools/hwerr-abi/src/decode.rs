@@ -211,6 +211,37 @@ pub enum Detail {
         /// Members up (heartbeats both ways) after the change, this node excluded.
         up_members: u64,
     },
+    /// What crashdump found of the previous kernel's crash record.
+    Crash {
+        /// "valid", "none" (no record address given) or "invalid".
+        status: &'static str,
+        /// Invalid: why, 1..11 (Documentation/hasys/crashdump.rst); else 0.
+        error: u32,
+        /// "live" (its crash wrote none), "crashed", or "unknown".
+        state: &'static str,
+        /// Why it went down (`CRASH_REASON_NAMES`).
+        reason: &'static str,
+        /// The CPU that wrote the record.
+        cpu: u32,
+        /// The record's flags.
+        flags: u32,
+        /// Physical address of the record.
+        addr: u64,
+        /// The record's write count.
+        generation: u64,
+        /// The crashed kernel's `CLOCK_REALTIME` when the record was written.
+        realtime_ns: u64,
+        /// Its taint mask.
+        taint: u64,
+        /// Its last hwerr sequence number.
+        last_seq: u64,
+        /// hwerr records the crash record holds.
+        records: u32,
+        /// Bytes of kernel log tail it holds.
+        log_len: u32,
+        /// The panic message's start.
+        message: String,
+    },
     /// A source this tool does not know.
     Unknown,
 }
@@ -243,7 +274,7 @@ fn guid(b: &[u8; 16]) -> String {
     )
 }
 
-const FLAG_NAMES: [(u16, &str); 7] = [
+const FLAG_NAMES: [(u16, &str); 8] = [
     (abi::F_ACTION_REQUIRED, "action_required"),
     (abi::F_CEC_ABSORBED, "cec_absorbed"),
     (abi::F_SYNTHETIC, "synthetic"),
@@ -251,6 +282,7 @@ const FLAG_NAMES: [(u16, &str); 7] = [
     (abi::F_TRUNCATED, "truncated"),
     (abi::F_COALESCED, "coalesced"),
     (abi::F_MIXED, "mixed"),
+    (abi::F_PREVIOUS_BOOT, "previous_boot"),
 ];
 
 /// Decodes one record.
@@ -369,6 +401,32 @@ pub fn decode(rec: &Record) -> Event {
             rtt_us: c.rtt_us,
             jitter_us: c.jitter_us,
             up_members: c.up_members,
+        }),
+        abi::SRC_CRASH => payload::<abi::Crash>(rec).map(|c| Detail::Crash {
+            status: abi::CRASH_STATUS_NAMES
+                .get(c.status as usize)
+                .copied()
+                .unwrap_or("unknown"),
+            error: c.error,
+            state: match c.state {
+                abi::CRASH_LIVE => "live",
+                abi::CRASH_CRASHED => "crashed",
+                _ => "unknown",
+            },
+            reason: abi::CRASH_REASON_NAMES
+                .get(c.reason as usize)
+                .copied()
+                .unwrap_or("unknown"),
+            cpu: c.cpu,
+            flags: c.flags,
+            addr: c.addr,
+            generation: c.generation,
+            realtime_ns: c.realtime_ns,
+            taint: c.taint,
+            last_seq: c.last_seq,
+            records: c.records,
+            log_len: c.log_len,
+            message: cstr(&c.message),
         }),
         _ => None,
     };
@@ -679,6 +737,35 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            Detail::Crash {
+                status,
+                error,
+                state,
+                reason,
+                cpu,
+                addr,
+                records,
+                log_len,
+                message,
+                ..
+            } => {
+                write!(f, ": crash record at {addr:#x}: {status}")?;
+                if *status == "invalid" {
+                    return write!(f, " (error {error})");
+                }
+                if *status != "valid" {
+                    return Ok(());
+                }
+                write!(f, ", {state}")?;
+                if *reason != "none" {
+                    write!(f, " ({reason}) on cpu{cpu}")?;
+                }
+                write!(f, ", {records} records, {log_len} bytes of log")?;
+                if !message.is_empty() {
+                    write!(f, ": \"{message}\"")?;
+                }
+                Ok(())
+            }
             Detail::Unknown => Ok(()),
         }
     }
@@ -928,5 +1015,48 @@ mod tests {
         let ev = decode(&record(200, 9, &[]));
         assert_eq!((ev.source, ev.severity), ("unknown", "unknown"));
         assert!(matches!(ev.detail, Detail::Unknown));
+    }
+
+    #[test]
+    fn crash_record_valid_and_invalid() {
+        let mut c = abi::Crash {
+            status: abi::CRASH_VALID,
+            error: 0,
+            state: abi::CRASH_CRASHED,
+            reason: abi::CRASH_R_HW_FATAL,
+            cpu: 1,
+            flags: 1,
+            addr: 0x3f2a_0000,
+            generation: 9,
+            realtime_ns: 1_700_000_000_000_000_000,
+            taint: 0,
+            last_seq: 17,
+            records: 5,
+            log_len: 30000,
+            message: [0; 128],
+        };
+        c.message[..22].copy_from_slice(b"Fatal machine check on");
+        let mut rec = record(abi::SRC_CRASH, abi::SEV_FATAL, c.as_bytes());
+        rec.hdr.flags = abi::F_PREVIOUS_BOOT;
+        let ev = decode(&rec);
+        assert_eq!(
+            ev.to_string(),
+            "[    3.500000] #42 crashdump fatal cpu0 +previous_boot: crash record at \
+             0x3f2a0000: valid, crashed (hw-fatal) on cpu1, 5 records, 30000 bytes of log: \
+             \"Fatal machine check on\""
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["flags"][0], "previous_boot");
+        assert_eq!(json["detail"]["kind"], "crash");
+        assert_eq!(json["detail"]["reason"], "hw-fatal");
+        assert_eq!(json["detail"]["last_seq"], 17);
+        c.status = abi::CRASH_INVALID;
+        c.error = 6;
+        let ev = decode(&record(abi::SRC_CRASH, abi::SEV_INFO, c.as_bytes()));
+        assert!(
+            ev.to_string()
+                .ends_with(": crash record at 0x3f2a0000: invalid (error 6)"),
+            "{ev}"
+        );
     }
 }

@@ -76,6 +76,24 @@ fn identical_storm_is_burst_plus_one_summary_per_window() {
 }
 
 #[test]
+fn previous_boot_records_are_logged_as_they_are() {
+    let mut c = coalescer(Config::DEFAULT);
+    // A crash record's 1000 identical errors, re-emitted: none folded, no summary,
+    // and this boot's storm state untouched.
+    let recs: Vec<_> = (0..1000)
+        .map(|i| {
+            let mut r = mce(3, 0x1000, 5_000_000_000_000 + i);
+            r.hdr.flags |= abi::F_PREVIOUS_BOOT;
+            r
+        })
+        .collect();
+    assert_eq!(run(&mut c, &recs).len(), 1000);
+    assert_eq!(c.pending(), [0; abi::SRC_SLOTS]);
+    let now: Vec<_> = (0..4).map(|i| mce(3, 0x1000, i * 10)).collect();
+    assert_eq!(run(&mut c, &now).len(), 2);
+}
+
+#[test]
 fn summary_is_logged_when_the_window_passes() {
     let mut c = coalescer(Config {
         window_ns: 100 * MS,

@@ -45,6 +45,24 @@ fn drain(r: &TestRing, cur: &mut Cursor, budget: usize) -> Vec<Record> {
 }
 
 #[test]
+fn copy_newest_is_the_newest_oldest_first() {
+    let mut r = ring(16);
+    let mut out = vec![record(0, 0); 5];
+    assert_eq!(r.copy_newest(&mut out), 0);
+    for i in 0..40u8 {
+        r.append(&record(i % abi::SRC_NR, 0)).expect("append");
+    }
+    assert_eq!(r.copy_newest(&mut out), 5);
+    let seqs: Vec<u64> = out.iter().map(|r| r.hdr.seq).collect();
+    assert_eq!(seqs, [36, 37, 38, 39, 40]);
+    // More room than records: only what the ring holds (the last 16).
+    let mut out = vec![record(0, 0); 100];
+    assert_eq!(r.copy_newest(&mut out), 16);
+    assert_eq!((out[0].hdr.seq, out[15].hdr.seq), (25, 40));
+    assert_eq!(r.copy_newest(&mut []), 0);
+}
+
+#[test]
 fn bad_storage_is_invalid() {
     let cps = |n| vec![Checkpoint::default(); n];
     assert_eq!(

@@ -20,6 +20,7 @@
 #include <linux/notifier.h>
 #include <linux/panic.h>
 #include <linux/panic_notifier.h>
+#include <linux/preempt.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -45,16 +46,20 @@ void crashdump_region_free(void *virt, size_t size)
 
 /*
  * Context: process. A capture kernel's own RAM is the crashkernel= reservation; the
- * crashed kernel's memory is outside it and not System RAM here, so a range that
- * is (even in part) refers to this kernel, not to the record.
+ * crashed kernel's memory is outside it and no resource here, so a range that is
+ * (even in part) refers to this kernel or a device, not to the record.
  */
 void *crashdump_oldmem_map(u64 phys, size_t size)
 {
 	void *virt;
 
-	if (!phys || phys + size < phys ||
-	    region_intersects(phys, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
-		    REGION_DISJOINT)
+	/*
+	 * The live kernel's region is page-aligned. Any resource this kernel knows
+	 * (its own RAM, device memory) is not the crashed kernel's RAM, which is a
+	 * hole here: mapping device memory write-back would read registers.
+	 */
+	if (!phys || !PAGE_ALIGNED(phys) || phys + size < phys ||
+	    region_intersects(phys, size, IORESOURCE_MEM, IORES_DESC_NONE) != REGION_DISJOINT)
 		return ERR_PTR(-EINVAL);
 	virt = memremap(phys, size, MEMREMAP_WB);
 	return virt ?: ERR_PTR(-ENOMEM);
@@ -86,6 +91,17 @@ void crashdump_env(struct crashdump_env *env)
 	env->realtime_ns = ktime_get_real_fast_ns();
 	env->boottime_ns = ktime_get_boot_fast_ns();
 	strscpy_pad(env->release, init_uts_ns.name.release, sizeof(env->release));
+}
+
+/* Context: process; the live writer's section (state.rs). */
+void crashdump_preempt_off(void)
+{
+	preempt_disable();
+}
+
+void crashdump_preempt_on(void)
+{
+	preempt_enable();
 }
 
 /* Context: any: a busy-wait. */

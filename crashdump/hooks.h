@@ -24,9 +24,9 @@ void crashdump_region_free(void *virt, size_t size);
 
 /*
  * In a capture kernel: maps @size bytes of the crashed kernel's memory at @phys
- * (memremap, write-back), or returns an ERR_PTR: -EINVAL when the range is this
- * kernel's own RAM (outside the crashed kernel's memory), -ENOMEM when it cannot be
- * mapped. Context: process.
+ * (memremap, write-back), or returns an ERR_PTR: -EINVAL when @phys is not
+ * page-aligned or the range touches a resource of this kernel (its own RAM, device
+ * memory), -ENOMEM when it cannot be mapped. Context: process.
  */
 void *crashdump_oldmem_map(u64 phys, size_t size);
 /* Unmaps what crashdump_oldmem_map() gave. Context: process. */
@@ -48,6 +48,10 @@ struct crashdump_env {
 	char release[64];	/* utsname()->release of init_uts_ns, NUL-padded */
 };
 void crashdump_env(struct crashdump_env *env);
+
+/* preempt_disable() and preempt_enable(), for state.rs's live writer. */
+void crashdump_preempt_off(void);
+void crashdump_preempt_on(void);
 
 /* Busy-waits @us microseconds (udelay()). Context: any. */
 void crashdump_relax_us(u32 us);

@@ -34,7 +34,8 @@ use kernel::{
     new_mutex,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
+        atomic::{Acquire, Atomic, Full, Relaxed, Release},
+        barrier::{smp_rmb, smp_wmb},
         Arc, Mutex,
     },
 };
@@ -64,6 +65,8 @@ pub(crate) mod ffi {
         pub(crate) fn crashdump_env(env: *mut Env);
         pub(crate) fn crashdump_log_tail(buf: *mut u8, len: usize, cut: *mut bool) -> usize;
         pub(crate) fn crashdump_relax_us(us: u32);
+        pub(crate) fn crashdump_preempt_off();
+        pub(crate) fn crashdump_preempt_on();
     }
 }
 
@@ -176,10 +179,13 @@ impl Shadow {
         })
     }
 
-    /// Stores `recs` (at most `MAX_STATE`). Context: the live writer only.
+    /// Stores `recs` (at most `MAX_STATE`), as `write_seqcount_begin()` and
+    /// `_end()` would. Context: the live writer only.
     fn store<'a>(&self, recs: impl Iterator<Item = &'a Record>) {
         let s = self.seq.load(Relaxed);
-        self.seq.store(s.wrapping_add(1), Release);
+        self.seq.store(s.wrapping_add(1), Relaxed);
+        // The odd count is visible before any word changes.
+        smp_wmb();
         let mut n = 0u32;
         for (rec, slot) in recs.zip(self.words.chunks_exact(WORDS)) {
             for (w, chunk) in slot.iter().zip(rec.as_bytes().chunks_exact(8)) {
@@ -193,8 +199,9 @@ impl Shadow {
         self.seq.store(s.wrapping_add(2), Release);
     }
 
-    /// Pushes the records to `w`; returns whether the copy may be torn.
-    /// Context: any (the crash writer).
+    /// Pushes the records to `w`; returns whether the copy may be torn (as
+    /// `read_seqcount_retry()` would say; a crash writer does not retry: the writer
+    /// may be a CPU the panic stopped). Context: any (the crash writer).
     fn push_to(&self, w: &mut Writer<'_>) -> bool {
         let before = self.seq.load(Acquire);
         let nr = (self.nr.load(Relaxed) as usize).min(record::MAX_STATE);
@@ -205,7 +212,9 @@ impl Shadow {
             }
             w.push_state(&rec);
         }
-        before % 2 == 1 || self.seq.load(Acquire) != before
+        // Every word is read before the count is read again.
+        smp_rmb();
+        before % 2 == 1 || self.seq.load(Relaxed) != before
     }
 }
 
@@ -221,11 +230,14 @@ struct LiveInner {
     nodes: KVec<Record>,
     /// The last sequence number seen.
     last_seq: u64,
+    /// Records seen since load: more than `MAX_RECORDS`, and the oldest are gone.
+    seen: u64,
 }
 
 impl LiveInner {
     fn remember(&mut self, rec: &Record) -> Result {
         self.last_seq = rec.hdr.seq;
+        self.seen = self.seen.saturating_add(1);
         match rec.hdr.source {
             abi::SRC_HADETECT => self.health = Some(*rec),
             abi::SRC_CLUSTER => {
@@ -314,6 +326,7 @@ impl Live {
                 health: None,
                 nodes,
                 last_seq: 0,
+                seen: 0,
             }),
         }? Error))
     }
@@ -340,30 +353,38 @@ impl Live {
         meta
     }
 
-    /// Rewrites the live record from `g`. Context: process, `g` held.
+    /// Rewrites the live record from `g`. Context: process, `g` held; the region is
+    /// written with preemption off (a bounded copy and checksum), so that a crash
+    /// writer's bounded wait for `busy` covers it.
     fn write_live(&self, g: &LiveInner) {
         self.shadow.store(g.state());
-        if self.crashed.load(Acquire) != 0 || self.busy.cmpxchg(0, 1, Acquire).is_err() {
+        // Each side stores its flag, then reads the other's: fully ordered, so that
+        // a live writer and a crash writer never both go ahead.
+        if self.busy.cmpxchg(0, 1, Full).is_err() {
             return;
         }
-        if self.crashed.load(Acquire) == 0 {
-            // SAFETY: `busy` is ours and no crash writer has started (it sets
-            // `crashed` first, then waits for `busy`); sysfs readers hold `inner`.
+        // SAFETY: Paired with `crashdump_preempt_on()` below; process context.
+        unsafe { ffi::crashdump_preempt_off() };
+        if self.crashed.load(Relaxed) == 0 {
+            // SAFETY: `busy` is ours and no crash writer has started: it sets
+            // `crashed` first, then waits for `busy` (10 ms, far longer than this
+            // preemption-off section). sysfs readers hold `inner`, as we do.
             let buf = unsafe { self.region.bytes_mut() };
             if let Ok(mut w) = Writer::new(buf) {
-                let skip = g.recent.len().saturating_sub(record::MAX_RECORDS);
-                for rec in g.recent().skip(skip) {
+                for rec in g.recent() {
                     w.push_record(rec.as_bytes());
                 }
                 for rec in g.state() {
                     w.push_state(rec.as_bytes());
                 }
                 let e = env();
-                let flags = if e.kdump_loaded != 0 {
-                    record::F_KDUMP_LOADED
-                } else {
-                    0
-                };
+                let mut flags = 0;
+                if e.kdump_loaded != 0 {
+                    flags |= record::F_KDUMP_LOADED;
+                }
+                if g.seen > record::MAX_RECORDS as u64 {
+                    flags |= record::F_RECORDS_TRUNCATED;
+                }
                 let meta = self.meta(&e, record::STATE_LIVE, record::REASON_NONE, flags);
                 w.finish(&Meta {
                     last_seq: g.last_seq,
@@ -371,6 +392,8 @@ impl Live {
                 });
             }
         }
+        // SAFETY: Paired with `crashdump_preempt_off()` above.
+        unsafe { ffi::crashdump_preempt_on() };
         self.busy.store(0, Release);
     }
 
@@ -382,19 +405,33 @@ impl Live {
 
     /// The crash record. Context: panic or die; see [`crashdump_write_crash`].
     fn write_crash(&self, hook: u32, msg: &[u8], hw_fatal: bool) {
-        if self.writing.cmpxchg(0, 1, Acquire).is_err() {
-            return; // another CPU is writing one
-        }
-        let before = self.crashed.xchg(hook, Relaxed);
+        // One crash writer at a time. A panic takes over after a bounded wait from a
+        // die writer that another CPU was running: the panic stopped that CPU (or it
+        // faulted in the writer), and its record would stay half written.
         let mut waited = 0;
+        while self.writing.cmpxchg(0, 1, Acquire).is_err() {
+            if hook != HOOK_PANIC {
+                return; // another CPU is writing one
+            }
+            if waited >= BUSY_WAIT_US {
+                break;
+            }
+            // SAFETY: Any context.
+            unsafe { ffi::crashdump_relax_us(10) };
+            waited += 10;
+        }
+        let before = self.crashed.xchg(hook, Full);
+        waited = 0;
         while self.busy.load(Acquire) != 0 && waited < BUSY_WAIT_US {
             // SAFETY: Any context.
             unsafe { ffi::crashdump_relax_us(10) };
             waited += 10;
         }
-        // SAFETY: `writing` is ours, `crashed` stops the live writer, and a live write
-        // still running now is on a CPU the panic stopped (it never resumes), or is
-        // overwritten after 10 ms by an oops on a kernel that is already broken.
+        // SAFETY: `writing` is ours (or its owner is a CPU the panic stopped),
+        // `crashed` stops the live writer, and a live write still running now is on a
+        // CPU the panic stopped: it never resumes. (An oops whose live writer is
+        // still in its preemption-off section after 10 ms would race with this one:
+        // only a CPU held for that long, by NMIs or a hypervisor, could be.)
         let buf = unsafe { self.region.bytes_mut() };
         // SAFETY: As above: only the crash writer touches `scratch`.
         let scratch = unsafe { &mut *self.scratch.get() };
@@ -438,6 +475,10 @@ impl Live {
         }
         if cut {
             flags |= record::F_LOG_TRUNCATED;
+        }
+        // The log held older records than the ones copied.
+        if snap.last_seq > u64::from(snap.logged) {
+            flags |= record::F_RECORDS_TRUNCATED;
         }
         if e.kdump_loaded != 0 {
             flags |= record::F_KDUMP_LOADED;

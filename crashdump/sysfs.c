@@ -3,7 +3,8 @@
  * The attribute table of /sys/kernel/ha/crashdump/ (Documentation/ABI/testing/
  * sysfs-kernel-ha-crashdump). C because __ATTR(), __BIN_ATTR() and attribute groups
  * are macros and static tables; every show and read is state.rs's
- * (crashdump_sysfs_show, crashdump_sysfs_read_record). The ids are state.rs's `Attr`.
+ * (crashdump_sysfs_show, crashdump_sysfs_read_record), whose show() matches on the
+ * ids below.
  *
  * Context: process (sysfs).
  */

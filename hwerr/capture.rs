@@ -316,7 +316,10 @@ unsafe fn commit(rec: *mut Record, defer: bool) {
     let slot = unsafe { kernel::container_of!(rec, Slot, rec) };
     // SAFETY: The record is ours until it is delivered.
     let h = unsafe { &(*rec).hdr };
-    if h.severity == abi::SEV_FATAL && is_hardware_source(h.source) {
+    if h.severity == abi::SEV_FATAL
+        && is_hardware_source(h.source)
+        && h.flags & abi::F_PREVIOUS_BOOT == 0
+    {
         G.last_fatal_hw_ns.store(h.boottime_ns.max(1), Relaxed);
     }
     // SAFETY: Any context.
@@ -576,8 +579,8 @@ pub(crate) unsafe extern "C" fn hwerr_crash_snapshot_rs(
     let mut node = first;
     while !node.is_null() && pending < room {
         pending += 1;
-        // SAFETY: As above.
-        node = unsafe { (*node).next };
+        // SAFETY: As above; volatile, as the list may change under a survived oops.
+        node = unsafe { ptr::read_volatile(ptr::addr_of!((*node).next)) };
     }
     // The log's newest before them, oldest first.
     let logged = match out.get_mut(..room - pending) {
@@ -593,7 +596,11 @@ pub(crate) unsafe extern "C" fn hwerr_crash_snapshot_rs(
         },
         None => 0,
     };
+    // Newest first from the end of their room; if the list got shorter meanwhile
+    // (an oops the kernel survives: the irq_work drained it), the ones copied are
+    // moved down to follow the log's.
     node = first;
+    let mut copied = 0;
     for i in (logged..logged + pending).rev() {
         if node.is_null() {
             break;
@@ -601,12 +608,17 @@ pub(crate) unsafe extern "C" fn hwerr_crash_snapshot_rs(
         // SAFETY: Every node on the list is the `node` of a taken slot (as above).
         let slot = unsafe { kernel::container_of!(node, Slot, node) };
         if let Some(o) = out.get_mut(i) {
-            // SAFETY: The slot's record was committed before its node was queued.
-            *o = unsafe { (*slot).rec };
+            // SAFETY: The slot's record was committed before its node was queued. A
+            // volatile read: with other CPUs running, the irq_work may free and reuse
+            // the slot meanwhile (a torn copy; the caller accepts that).
+            *o = unsafe { ptr::read_volatile(ptr::addr_of!((*slot).rec)) };
+            copied += 1;
         }
         // SAFETY: As above.
-        node = unsafe { (*node).next };
+        node = unsafe { ptr::read_volatile(ptr::addr_of!((*node).next)) };
     }
+    out.copy_within(logged + pending - copied..logged + pending, logged);
+    let pending = copied;
     out.copy_within(max - banks.., logged + pending);
     snap.logged = logged as u32;
     snap.unlogged = (pending + banks) as u32;
@@ -903,6 +915,22 @@ mod tests {
 
     const CODE: u32 = 0x4b43;
 
+    /// One NMI-path software capture (`data[0]` = `i`); its return code.
+    fn deferred(i: u32) -> c_int {
+        let data = [u64::from(i), 0, 0, 0];
+        // SAFETY: Valid strings and data for the call.
+        unsafe {
+            hwerr_report_flags(
+                REPORT_FORCE | REPORT_DEFER,
+                c"kunit".as_char_ptr(),
+                abi::SEV_INFO,
+                CODE,
+                data.as_ptr(),
+                ptr::null(),
+            )
+        }
+    }
+
     /// NMI-path captures (the deferred path, with interrupts off so the irq_work
     /// cannot run first) are appended in capture order by `drain_pending()`, the
     /// function `Capture::drop` runs at unload, and their slots come back.
@@ -916,18 +944,7 @@ mod tests {
         // SAFETY: Undone below in this task, on this CPU, with the same argument.
         let irq = unsafe { hwerr_pin(true) };
         for (i, rc) in (0..n).zip(rcs.iter_mut()) {
-            let data = [u64::from(i), 0, 0, 0];
-            // SAFETY: Valid strings and data for the call.
-            *rc = unsafe {
-                hwerr_report_flags(
-                    REPORT_FORCE | REPORT_DEFER,
-                    c"kunit".as_char_ptr(),
-                    abi::SEV_INFO,
-                    CODE,
-                    data.as_ptr(),
-                    ptr::null(),
-                )
-            };
+            *rc = deferred(i);
         }
         drain_pending(&log);
         // SAFETY: Undoes `hwerr_pin(true)` above.
@@ -950,19 +967,8 @@ mod tests {
         // SAFETY: As above.
         let irq = unsafe { hwerr_pin(true) };
         let mut again = 0;
-        for _ in 0..n {
-            // SAFETY: As above.
-            let rc = unsafe {
-                hwerr_report_flags(
-                    REPORT_FORCE | REPORT_DEFER,
-                    c"kunit".as_char_ptr(),
-                    abi::SEV_INFO,
-                    CODE,
-                    ptr::null(),
-                    ptr::null(),
-                )
-            };
-            again += u32::from(rc == 0);
+        for i in 0..n {
+            again += u32::from(deferred(i) == 0);
         }
         drain_pending(&log);
         // SAFETY: As above.
@@ -984,18 +990,7 @@ mod tests {
         // SAFETY: Undone below in this task, on this CPU, with the same argument.
         let irq = unsafe { hwerr_pin(true) };
         for i in 0..n {
-            let data = [u64::from(i), 0, 0, 0];
-            // SAFETY: Valid strings and data for the call.
-            unsafe {
-                hwerr_report_flags(
-                    REPORT_FORCE | REPORT_DEFER,
-                    c"kunit".as_char_ptr(),
-                    abi::SEV_INFO,
-                    CODE,
-                    data.as_ptr(),
-                    ptr::null(),
-                )
-            };
+            deferred(i);
         }
         let mut snap = Snapshot::default();
         // SAFETY: `out` holds 8 records; the pending list is not drained meanwhile

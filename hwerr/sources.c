@@ -662,18 +662,19 @@ static int hwerr_ras_tps_register(void)
 	return 0;
 }
 
-/* Context: module init. */
 /* Context: any, panic included (see <hasys/hwerr.h>). */
 bool hwerr_panic_is_hw_fatal(const char *msg)
 {
 	u64 last = hwerr_capture_last_fatal_hw_ns();
+	u64 now = ktime_get_boot_fast_ns();
 
 	if (msg && (strstr(msg, "achine check") || strstr(msg, "ardware error")))
 		return true;
-	return last && ktime_get_boot_fast_ns() - last < 5 * NSEC_PER_SEC;
+	return last && now >= last && now - last < 5 * NSEC_PER_SEC;
 }
 EXPORT_SYMBOL_GPL(hwerr_panic_is_hw_fatal);
 
+/* Context: module init. */
 int hwerr_sources_init(void)
 {
 	int i, ret;

@@ -252,14 +252,30 @@ impl System {
 
 /// The record from sysfs: its bytes, or why there is none (an [`record::Invalid`]
 /// name, or `none`).
+/// How many times `read_sysfs_record` reads a record that changes under it.
+const RECORD_READ_TRIES: usize = 5;
+
 fn read_sysfs_record(sysfs_root: &Path) -> Result<Result<Vec<u8>, String>> {
     let dir = ModuleDir::open(sysfs_root, DIR)?;
     let status = dir.read_value("status")?;
     match status.split_once(' ') {
         None if status == "live" || status == "valid" => {
+            // The kernel hands the file out a page per read, and a live record may be
+            // rewritten between two pages: read until the generation is the same
+            // before and after, and the bytes parse (a few tries).
             let path = dir.path("record");
-            let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            Ok(Ok(bytes))
+            let mut last = None;
+            for _ in 0..RECORD_READ_TRIES {
+                let before = dir.read_value("generation")?;
+                let bytes =
+                    fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                let stable = dir.read_value("generation")? == before;
+                if stable && record::parse(&bytes).is_ok() {
+                    return Ok(Ok(bytes));
+                }
+                last = Some(bytes);
+            }
+            Ok(Ok(last.unwrap_or_default()))
         }
         None if status == "none" => Ok(Err("none".into())),
         Some(("invalid", name)) => Ok(Err(name.trim().to_owned())),
@@ -1048,6 +1064,7 @@ mod tests {
         fs::write(d.join("record_addr"), "0x3f2a0000\n").expect("write");
         fs::write(d.join("record_size"), "65536\n").expect("write");
         fs::write(d.join("cmdline"), "crashdump.record_addr=0x3f2a0000\n").expect("write");
+        fs::write(d.join("generation"), "9\n").expect("write");
         root
     }
 

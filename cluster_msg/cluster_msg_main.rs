@@ -51,6 +51,12 @@ module! {
     authors: ["The hasys authors"],
     description: "hasys cluster messaging: heartbeats, membership, dying gasp",
     license: "GPL",
+    params: {
+        dumping_anywhere: u32 {
+            default: 0,
+            description: "tests only: 1 accepts request dumping and dumped in a kernel that is not a kdump capture kernel",
+        },
+    },
 }
 
 mod ffi {

@@ -32,7 +32,8 @@
 //!
 //! A peer's incarnation is its boot id, new each time its module is enabled. For each
 //! peer this keeps the current incarnation, a replay window ([`Window`]) per stream
-//! (heartbeats and leaves are the normal stream, gasps the gasp stream: a gasp is
+//! (heartbeats, leaves and dumping notices are the normal stream, gasps the gasp
+//! stream: a gasp is
 //! built ahead of time, so its sequence numbers cannot follow the heartbeats') and a
 //! ring of the last [`RETIRED`] incarnations that died or were replaced.
 //!
@@ -43,6 +44,9 @@
 //!   [`Timing::max_skew_s`] of ours (`ClockSkew` otherwise: a datagram recorded long
 //!   ago cannot revive a dead incarnation that has left the ring). The current one, if
 //!   any, is retired; the windows start empty.
+//! - A gasp or a dumping notice, in any incarnation: `ClockSkew` too if its `wall_s`
+//!   is not within `max_skew_s` of ours. Held back on the way and delivered later, it
+//!   cannot make a node look as if it had just died: fence agents count on that.
 //! - Then the stream's window: `Replayed`, `TooOld`.
 //!
 //! # Peer states (`CL_*`)
@@ -55,9 +59,17 @@
 //!   `echo_sent_ns` is 0 or the result is negative or 10 s or more);
 //! - leave: `Handoff` for reason `CL_R_HANDOFF` (`arg`: ms it will be back within),
 //!   else `Left`; a heartbeat of the same incarnation later brings it back;
-//! - gasp: `Dying`, and the incarnation is retired at once.
+//! - gasp: `Dying`, and the incarnation is retired at once;
+//! - dumping notice (normal stream, sent by the peer's capture kernel in its own
+//!   incarnation, again at every tick): `Dying` with its reason, `CL_R_KDUMP` while the
+//!   dump is being saved and `CL_R_DUMPED` once it is.
 //!
-//! Any accepted datagram counts as heard (`last_heard_ns`, `rx_packets`).
+//! `Dying` is terminal for an incarnation: once a peer is `Dying` in its current
+//! incarnation, a datagram of that incarnation (sent before, or held back) changes
+//! nothing but the replay windows, except a `CL_R_DUMPED` notice after `CL_R_KDUMP`;
+//! and only dumping notices count as heard then.
+//!
+//! Any other accepted datagram counts as heard (`last_heard_ns`, `rx_packets`).
 //!
 //! [`Membership::tick`]: `Up` and `Joining` silent for more than `suspect_ms` become
 //! `Suspect`; `Up`, `Joining` and `Suspect` silent for more than `dead_ms` become
@@ -71,18 +83,22 @@
 //! Every change of a peer's state, or of its incarnation (a peer that rebooted and
 //! came back in the same state), bumps the epoch by one and gives an `abi::Cluster`
 //! record (`CL_PEER`) with the epoch after the change and the peers `Up` after it.
-//! Its reason is the leave's or the gasp's for `Left`, `Handoff` and `Dying`,
+//! Its reason is the leave's, the gasp's or the notice's for `Left`, `Handoff` and
+//! `Dying` (a dying peer's new reason gives a record too: saving, then saved),
 //! `CL_R_TIMEOUT` for `Down`, `CL_R_NONE` otherwise; `silent_ms` is set for `Suspect`
 //! and `Down`. Updates that change neither state nor incarnation give no record and
 //! leave the epoch alone. This node's own changes ([`Membership::leave`],
-//! [`Membership::rejoin`], [`Membership::die`]) bump the epoch too and give a
-//! `CL_LOCAL` record. Removing a peer that is not `Down` bumps the epoch (the view
+//! [`Membership::rejoin`], [`Membership::die`], [`Membership::dump`]) bump the epoch
+//! too and give a `CL_LOCAL` record. Removing a peer that is not `Down` bumps the epoch (the view
 //! changed), without a record.
 //!
 //! # Sending
 //!
-//! [`Membership::heartbeat`] and [`Membership::leave_message`] take the normal
-//! stream's next sequence number, [`Membership::gasp_message`] the gasp stream's. A
+//! [`Membership::heartbeat`], [`Membership::leave_message`] and
+//! [`Membership::dumping_message`] take the normal stream's next sequence number,
+//! [`Membership::gasp_message`] the gasp stream's. A node that is dumping
+//! ([`Membership::dump`]: a capture kernel saving this node's crash dump) sends only
+//! dumping notices. A
 //! heartbeat echoes the `sent_ns` of the last heartbeat heard from `dest` within the
 //! dead time, with the time held, for `dest` to measure the round trip; it has
 //! `F_SEES_YOU` if `dest` was heard, in its current incarnation, within the dead time.
@@ -261,6 +277,9 @@ pub enum LocalState {
     Left(u8),
     /// It is dying, for the reason given: terminal.
     Dead(u8),
+    /// A capture kernel saving this node's dump (`CL_R_KDUMP`) or done saving it
+    /// (`CL_R_DUMPED`): it sends dumping notices instead of heartbeats.
+    Dumping(u8),
 }
 
 impl LocalState {
@@ -269,7 +288,7 @@ impl LocalState {
         match self {
             LocalState::Active => abi::CL_UP,
             LocalState::Left(_) => abi::CL_LEFT,
-            LocalState::Dead(_) => abi::CL_DYING,
+            LocalState::Dead(_) | LocalState::Dumping(_) => abi::CL_DYING,
         }
     }
 }
@@ -289,6 +308,7 @@ enum Msg {
     Heartbeat,
     Leave,
     Gasp,
+    Dumping,
 }
 
 /// A configured peer.
@@ -409,6 +429,7 @@ impl Peer {
             wire::T_HEARTBEAT => Msg::Heartbeat,
             wire::T_LEAVE => Msg::Leave,
             wire::T_GASP => Msg::Gasp,
+            wire::T_DUMPING => Msg::Dumping,
             _ => return Err(Reject::BadType),
         };
         if self.is_retired(&h.incarnation) {
@@ -423,7 +444,10 @@ impl Peer {
             });
         }
         let new = self.incarnation != Some(h.incarnation);
-        if new && wall_s.abs_diff(h.wall_s) > u64::from(timing.max_skew_s) {
+        // A gasp or a dumping notice is fresh too, or it is refused: one held back on
+        // the way cannot make a node look dying long after it said so.
+        let announces = matches!(msg, Msg::Gasp | Msg::Dumping);
+        if (new || announces) && wall_s.abs_diff(h.wall_s) > u64::from(timing.max_skew_s) {
             return Err(Reject::ClockSkew);
         }
         let (mut normal, mut gasp) = if new {
@@ -433,7 +457,7 @@ impl Peer {
         };
         match msg {
             Msg::Gasp => gasp.check_and_update(h.seq)?,
-            Msg::Heartbeat | Msg::Leave => normal.check_and_update(h.seq)?,
+            Msg::Heartbeat | Msg::Leave | Msg::Dumping => normal.check_and_update(h.seq)?,
         }
 
         // Accepted: nothing below fails.
@@ -447,9 +471,22 @@ impl Peer {
         }
         self.normal = normal;
         self.gasp = gasp;
-        self.last_heard_ns = Some(now_ns);
         self.rx_packets = self.rx_packets.saturating_add(1);
-        let old = self.state;
+        let (old, old_reason) = (self.state, self.reason);
+        if !new && old == abi::CL_DYING {
+            // Dying is terminal for an incarnation (one that gasped is retired and
+            // never gets here): a datagram sent before, or held back, neither brings it
+            // back nor changes why, except a dumping notice saying the dump is saved.
+            // Only dumping notices count as heard.
+            if msg == Msg::Dumping {
+                self.last_heard_ns = Some(now_ns);
+                if h.reason == abi::CL_R_DUMPED {
+                    self.reason = abi::CL_R_DUMPED;
+                }
+            }
+            return Ok((self.reason != old_reason).then_some(old));
+        }
+        self.last_heard_ns = Some(now_ns);
         match msg {
             Msg::Heartbeat => {
                 self.state = if h.flags & wire::F_SEES_YOU != 0 {
@@ -490,8 +527,15 @@ impl Peer {
                 self.retire(h.incarnation);
                 self.gasped = true;
             }
+            Msg::Dumping => {
+                self.state = abi::CL_DYING;
+                self.reason = h.reason;
+                self.arg = 0;
+            }
         }
-        Ok((new || old != self.state).then_some(old))
+        // Dying for another reason (a dumping notice after a gasp of the old kernel).
+        let reason_changed = self.state == abi::CL_DYING && old_reason != self.reason;
+        Ok((new || old != self.state || reason_changed).then_some(old))
     }
 
     /// The timeouts. `Some((old state, silent ms))` if the state changed.
@@ -845,12 +889,26 @@ impl Membership {
         let LocalState::Left(reason) = self.local_state else {
             return None;
         };
+        let mut h = self.normal_message(wire::T_LEAVE, reason, dest, key_id, (now_ns, wall_s))?;
+        h.arg = self.leave_arg;
+        Some(h)
+    }
+
+    /// A message of the normal stream to peer `dest`, with its sequence number; `None`
+    /// if `dest` is not configured or `key_id` is not a key slot.
+    fn normal_message(
+        &mut self,
+        msg_type: u8,
+        reason: u8,
+        dest: u32,
+        key_id: u8,
+        now: (u64, u64),
+    ) -> Option<Header> {
         if key_id >= wire::KEY_SLOTS {
             return None;
         }
         self.position(dest)?;
-        let mut h = self.header(wire::T_LEAVE, reason, dest, key_id, (now_ns, wall_s));
-        h.arg = self.leave_arg;
+        let mut h = self.header(msg_type, reason, dest, key_id, now);
         h.seq = self.next_seq()?;
         Some(h)
     }
@@ -875,6 +933,22 @@ impl Membership {
         self.gasp_seq = self.gasp_seq.checked_add(1)?;
         h.seq = self.gasp_seq;
         Some(h)
+    }
+
+    /// A dumping notice to peer `dest` with our dumping reason; `None` if `dest` is not
+    /// configured, `key_id` is not a key slot, or this node is not dumping. Takes a
+    /// normal sequence number.
+    pub fn dumping_message(
+        &mut self,
+        dest: u32,
+        key_id: u8,
+        now_ns: u64,
+        wall_s: u64,
+    ) -> Option<Header> {
+        let LocalState::Dumping(reason) = self.local_state else {
+            return None;
+        };
+        self.normal_message(wire::T_DUMPING, reason, dest, key_id, (now_ns, wall_s))
     }
 
     /// The `CL_LOCAL` record of a change of our state from `old`, after the bump.
@@ -921,10 +995,31 @@ impl Membership {
         Some(self.local_change(LocalState::Active, abi::CL_R_NONE))
     }
 
+    /// To `Dumping(reason)`: `CL_R_KDUMP` (saving) from any state but `Dead` and
+    /// `Dumping`, `CL_R_DUMPED` (saved) from any state but `Dead` and
+    /// `Dumping(CL_R_DUMPED)`. `None` otherwise, or for another reason.
+    pub fn dump(&mut self, reason: u8) -> Option<abi::Cluster> {
+        let allowed = match (self.local_state, reason) {
+            (LocalState::Dead(_), _) => false,
+            (LocalState::Dumping(_), abi::CL_R_KDUMP) => false,
+            (LocalState::Dumping(r), abi::CL_R_DUMPED) => r != abi::CL_R_DUMPED,
+            (_, r) => matches!(r, abi::CL_R_KDUMP | abi::CL_R_DUMPED),
+        };
+        if !allowed {
+            return None;
+        }
+        self.leave_arg = 0;
+        Some(self.local_change(LocalState::Dumping(reason), reason))
+    }
+
     /// To `Dead(reason)`, terminal: no heartbeat or leave afterwards (gasps still).
-    /// `None` if already dead.
+    /// `None` if already dead, or dumping: a capture kernel's notices say more than a
+    /// gasp would, and peers trust them.
     pub fn die(&mut self, reason: u8) -> Option<abi::Cluster> {
-        if matches!(self.local_state, LocalState::Dead(_)) {
+        if matches!(
+            self.local_state,
+            LocalState::Dead(_) | LocalState::Dumping(_)
+        ) {
             return None;
         }
         self.leave_arg = 0;

@@ -21,6 +21,7 @@
  */
 
 #include <crypto/sha2.h>
+#include <linux/crash_dump.h>
 #include <linux/etherdevice.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -387,6 +388,11 @@ u8 cm_gasp_fired(void)
 u64 cm_gasp_sent(void)
 {
 	return atomic64_read(&cm_sent);
+}
+
+bool cm_is_kdump_kernel(void)
+{
+	return is_kdump_kernel();
 }
 
 int cm_gasp_fire(u8 reason)

@@ -68,6 +68,8 @@ int cm_gasp_fire(u8 reason);
 u8 cm_gasp_fired(void);
 /* Gasp frames handed to netpoll so far. */
 u64 cm_gasp_sent(void);
+/* This is a kdump capture kernel (is_kdump_kernel(), an inline). Context: any. */
+bool cm_is_kdump_kernel(void);
 
 /* HMAC-SHA256 keys (slot 0 or 1). The caller serializes all four. */
 int cm_key_set(u32 slot, const u8 *key, size_t len);

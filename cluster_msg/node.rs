@@ -61,6 +61,7 @@ mod ffi {
         pub(super) fn cm_gasp_set_pending(reason: u8);
         pub(super) fn cm_gasp_sent() -> u64;
         pub(super) fn cm_gasp_fired() -> u8;
+        pub(super) fn cm_is_kdump_kernel() -> bool;
         pub(super) fn cm_key_set(slot: u32, key: *const u8, len: usize) -> c_int;
         pub(super) fn cm_key_clear(slot: u32);
         pub(super) fn cm_memzero(buf: *mut u8, len: usize);
@@ -142,6 +143,7 @@ struct Counters {
     tx_heartbeats: u64,
     tx_leaves: u64,
     tx_gasps: u64,
+    tx_dumping: u64,
     tx_errors: u64,
     rx_datagrams: u64,
     rx_errors: u64,
@@ -411,9 +413,18 @@ impl Inner {
         }
         self.m = Some(m);
         self.running = true;
-        self.refresh_gasps();
         let rec = self.local_record(abi::CL_DOWN, abi::CL_UP, abi::CL_R_NONE);
         self.publish(&rec);
+        // A capture kernel never is a member: it announces its dump from the start
+        // (the first tick sends the notices), so its peers never see the crashed node
+        // up again before its next boot.
+        // SAFETY: Any context.
+        if unsafe { ffi::cm_is_kdump_kernel() } {
+            if let Some(rec) = self.m.as_mut().and_then(|m| m.dump(abi::CL_R_KDUMP)) {
+                self.publish(&rec);
+            }
+        }
+        self.refresh_gasps();
         // SAFETY: Any context but NMI.
         unsafe { ffi::cm_tick_arm(1) };
         Ok(())
@@ -427,6 +438,10 @@ impl Inner {
         }
         let key = self.cfg.tx_key;
         let (now, wall) = (now_ns(), wall_s());
+        let old = self
+            .m
+            .as_ref()
+            .map_or(abi::CL_UP, |m| m.local_state().code());
         if let Some(m) = self.m.as_mut() {
             m.leave(abi::CL_R_ADMIN, 0);
         }
@@ -439,7 +454,7 @@ impl Inner {
             ffi::cm_tick_arm(0);
             ffi::cm_net_stop();
         }
-        let rec = self.local_record(abi::CL_UP, abi::CL_DOWN, abi::CL_R_ADMIN);
+        let rec = self.local_record(old, abi::CL_DOWN, abi::CL_R_ADMIN);
         self.publish(&rec);
     }
 
@@ -472,10 +487,38 @@ impl Inner {
         Ok(())
     }
 
+    /// This node is a capture kernel saving its dump (`CL_R_KDUMP`) or done saving it
+    /// (`CL_R_DUMPED`): a dumping notice to every peer at once and at every tick
+    /// instead of heartbeats.
+    fn dump(&mut self, reason: u8) -> Result {
+        // SAFETY: Any context.
+        let capture = unsafe { ffi::cm_is_kdump_kernel() };
+        if !capture && *crate::module_parameters::dumping_anywhere.value() == 0 {
+            // A running kernel saying it is dumping would be fenced while it runs.
+            return Err(EPERM);
+        }
+        if !self.running {
+            return Err(errno(-(bindings::ENOTCONN as c_int)));
+        }
+        let rec = self.m.as_mut().and_then(|m| m.dump(reason)).ok_or(EBUSY)?;
+        self.publish(&rec);
+        let (key, now, wall) = (self.cfg.tx_key, now_ns(), wall_s());
+        let n = self.send_all(1, |m, id| m.dumping_message(id, key, now, wall));
+        self.counters.tx_dumping = self.counters.tx_dumping.saturating_add(n);
+        Ok(())
+    }
+
     /// This node is dying of `reason` without a panic yet (a fatal hardware error
     /// record): a gasp to every peer through the socket now, and the same reason for
     /// the netpoll gasp if a panic follows.
     fn die(&mut self, reason: u8) {
+        // A capture kernel's notices say more than a gasp: it stays dumping.
+        if matches!(
+            self.m.as_ref().map(|m| m.local_state()),
+            Some(LocalState::Dumping(_))
+        ) {
+            return;
+        }
         // SAFETY: Any context.
         unsafe { ffi::cm_gasp_set_pending(reason) };
         if !self.running {
@@ -490,7 +533,8 @@ impl Inner {
         self.counters.tx_gasps = self.counters.tx_gasps.saturating_add(n);
     }
 
-    /// One tick: timeouts, heartbeats (or leaves), gasp refresh, re-arm.
+    /// One tick: timeouts, heartbeats (or leaves, or dumping notices), gasp refresh,
+    /// re-arm.
     fn tick(&mut self) {
         if !self.running {
             return;
@@ -528,6 +572,12 @@ impl Inner {
                 // Peers that missed the first LEAVE learn it from the next.
                 let n = self.send_all(1, |m, id| m.leave_message(id, key, now, wall));
                 self.counters.tx_leaves = self.counters.tx_leaves.saturating_add(n);
+            }
+            Some(LocalState::Dumping(_)) => {
+                // Until the capture kernel reboots: peers that start watching late (a
+                // fence agent) and a lost datagram both need the next one.
+                let n = self.send_all(1, |m, id| m.dumping_message(id, key, now, wall));
+                self.counters.tx_dumping = self.counters.tx_dumping.saturating_add(n);
             }
             _ => {}
         }
@@ -804,6 +854,9 @@ fn show(attr: u32, out: &mut SysfsBuf<'_>) -> Result {
             (true, Some(LocalState::Dead(r))) => {
                 writeln!(out, "dead:{}", name_of(&abi::CL_REASON_NAMES, r))
             }
+            (true, Some(LocalState::Dumping(r))) => {
+                writeln!(out, "dumping:{}", name_of(&abi::CL_REASON_NAMES, r))
+            }
         },
         id::EPOCH => writeln!(out, "{}", g.epoch()),
         id::INCARNATION => {
@@ -829,12 +882,13 @@ fn show(attr: u32, out: &mut SysfsBuf<'_>) -> Result {
             let accepted = g.m.as_ref().map_or(0, |m| m.accepted());
             writeln!(
                 out,
-                "tx_heartbeats {}\ntx_leaves {}\ntx_gasps {}\ntx_errors {}\n\
+                "tx_heartbeats {}\ntx_leaves {}\ntx_gasps {}\ntx_dumping {}\ntx_errors {}\n\
                  gasp_frames_sent {}\ngasp_refreshes {}\ngasp_errors {}\n\
                  records_dropped {}\nrx_datagrams {}\nrx_errors {}\nrx_accepted {}",
                 k.tx_heartbeats,
                 k.tx_leaves,
                 k.tx_gasps,
+                k.tx_dumping,
                 k.tx_errors,
                 netpoll,
                 k.gasp_refreshes,
@@ -1077,6 +1131,8 @@ fn store(attr: u32, input: &[u8]) -> Result {
             return match s.trim() {
                 "leave" => g.leave(abi::CL_R_ADMIN),
                 "rejoin" => g.rejoin(),
+                "dumping" => g.dump(abi::CL_R_KDUMP),
+                "dumped" => g.dump(abi::CL_R_DUMPED),
                 _ => Err(EINVAL),
             };
         }

@@ -18,9 +18,10 @@
 //! off  size field
 //!   0   4   magic         MAGIC, "HASY"
 //!   4   1   version       VERSION
-//!   5   1   msg_type      T_HEARTBEAT, T_LEAVE, T_GASP
+//!   5   1   msg_type      T_HEARTBEAT, T_LEAVE, T_GASP, T_DUMPING
 //!   6   1   reason        CL_R_*: 0 for a heartbeat; a leave or a gasp: 1..CL_R_NR,
-//!                         not CL_R_TIMEOUT
+//!                         not CL_R_TIMEOUT, CL_R_KDUMP or CL_R_DUMPED; a dumping
+//!                         notice: CL_R_KDUMP (saving) or CL_R_DUMPED (saved)
 //!   7   1   key_id        the key slot that signed, 0..KEY_SLOTS
 //!   8   4   cluster_id
 //!  12   4   sender        node id, not 0
@@ -48,7 +49,7 @@
 //! [`parse`] makes the structural checks only, in this order, the first failing one
 //! giving the [`Reject`]: `Truncated` (shorter than [`MIN_PACKET`]), `Oversized`
 //! (longer than [`MAX_PACKET`]), `BadMagic`, `BadVersion`, `BadType` (the reserved
-//! types 4, dumping, and 5, handoff, too), `BadLength` (`88 + payload_len + 32` is
+//! type 5, handoff, too), `BadLength` (`88 + payload_len + 32` is
 //! not the datagram's length), `BadReason`, `BadFlags`, `BadKeyId`. It does not
 //! verify the tag: the caller does that with the key, over [`Parsed::signed`]. The
 //! `arg` field and the payload are not checked: a later version may use them.
@@ -76,7 +77,8 @@ pub const T_HEARTBEAT: u8 = 1;
 pub const T_LEAVE: u8 = 2;
 /// The sender is dying (gasp stream): `reason`.
 pub const T_GASP: u8 = 3;
-/// Reserved: a capture kernel is saving a dump. Rejected (`BadType`) by version 1.
+/// A capture kernel is saving the sender's crash dump, or saved it (normal stream):
+/// `reason` `CL_R_KDUMP` or `CL_R_DUMPED`.
 pub const T_DUMPING: u8 = 4;
 /// Reserved: a handoff's new kernel. Rejected (`BadType`) by version 1.
 pub const T_HANDOFF: u8 = 5;
@@ -424,7 +426,14 @@ pub fn reason_allowed(msg_type: u8, reason: u8) -> bool {
     use crate::abi;
     match msg_type {
         T_HEARTBEAT => reason == abi::CL_R_NONE,
-        T_LEAVE | T_GASP => (1..abi::CL_R_NR).contains(&reason) && reason != abi::CL_R_TIMEOUT,
+        T_LEAVE | T_GASP => {
+            (1..abi::CL_R_NR).contains(&reason)
+                && !matches!(
+                    reason,
+                    abi::CL_R_TIMEOUT | abi::CL_R_KDUMP | abi::CL_R_DUMPED
+                )
+        }
+        T_DUMPING => matches!(reason, abi::CL_R_KDUMP | abi::CL_R_DUMPED),
         _ => false,
     }
 }
@@ -445,7 +454,7 @@ pub fn parse(pkt: &[u8]) -> Result<Parsed<'_>, Reject> {
     if version != VERSION {
         return Err(Reject::BadVersion);
     }
-    if !matches!(header.msg_type, T_HEARTBEAT | T_LEAVE | T_GASP) {
+    if !matches!(header.msg_type, T_HEARTBEAT | T_LEAVE | T_GASP | T_DUMPING) {
         return Err(Reject::BadType);
     }
     let signed_len = HEADER_LEN

@@ -208,6 +208,7 @@ static const char *const reason_names[] = {
 	[HWERR_CL_R_SHUTDOWN] = "shutdown", [HWERR_CL_R_OVERLOAD] = "overload",
 	[HWERR_CL_R_HANDOFF] = "handoff", [HWERR_CL_R_TIMEOUT] = "timeout",
 	[HWERR_CL_R_ADMIN] = "admin", [HWERR_CL_R_KDUMP] = "kdump",
+	[HWERR_CL_R_DUMPED] = "dumped",
 };
 
 static const char *state_name(unsigned int s)

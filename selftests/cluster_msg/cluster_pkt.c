@@ -13,6 +13,16 @@
  *   cluster_pkt flood <dst-ip> <port> <seconds>
  *	Sends 1200-byte datagrams to <dst-ip>:<port> as fast as it can for
  *	<seconds> (network load for the no-false-positive test). Prints "sent N".
+ *   cluster_pkt gasp-capture <dst-ip> <port> <file>
+ *	Prints "ready" once it listens, then captures the first dying gasp this
+ *	node's kernel sends to <dst-ip>:<port> and writes its UDP payload to <file>
+ *	(for gasp-fake's replay).
+ *   cluster_pkt gasp-fake <dst-ip> <port> <file>
+ *	Notices a fence agent must not believe, sent to <dst-ip>:<port> three times
+ *	each: forged gasps and forged dumping notices (one of this node's current
+ *	heartbeats made a panic gasp, or a kdump notice, with the next sequence
+ *	numbers; the tag cannot be right) and the gasp in <file> replayed. Prints
+ *	"forged N", "replayed N" and "sent N".
  *
  * Bounded in time: the capture waits at most 10 s, every loop has a count or a
  * deadline. Exit 0 on success, 1 on error (with a message on stderr).
@@ -36,6 +46,11 @@
 #define TAG_LEN		32
 #define MAX_PACKET	376
 #define PKT_BUF		2048
+#define T_HEARTBEAT	1	/* wire.rs message types */
+#define T_GASP		3
+#define T_DUMPING	4
+#define R_PANIC		1	/* CL_R_PANIC */
+#define R_KDUMP		10	/* CL_R_KDUMP */
 
 struct pkt {
 	size_t len;
@@ -66,8 +81,11 @@ static int die(const char *what)
 	return 1;
 }
 
-/* Two UDP payloads this node sends to dst:port, as they leave. */
-static int capture(struct in_addr dst, int port, struct pkt *out, int n)
+/* capture() prints "ready" once its socket sees frames (gasp-capture's caller waits). */
+static int announce_ready;
+
+/* The first n UDP payloads of msg_type this node sends to dst:port, as they leave. */
+static int capture(struct in_addr dst, int port, unsigned char msg_type, struct pkt *out, int n)
 {
 	unsigned char frame[PKT_BUF];
 	double end = now() + 10;
@@ -77,6 +95,10 @@ static int capture(struct in_addr dst, int port, struct pkt *out, int n)
 	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
 	if (fd < 0)
 		return die("AF_PACKET socket");
+	if (announce_ready) {
+		printf("ready\n");
+		fflush(stdout);
+	}
 	while (got < n && now() < end) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		struct sockaddr_ll sll;
@@ -99,8 +121,8 @@ static int capture(struct in_addr dst, int port, struct pkt *out, int n)
 		len -= ip->ihl * 4 + sizeof(*uh);
 		if (len < HDR_LEN + TAG_LEN || len > MAX_PACKET)
 			continue;
-		/* Heartbeats only (type 1): a LEAVE would be a different test. */
-		if (((unsigned char *)(uh + 1))[5] != 1)
+		/* Only the type asked for: a LEAVE among heartbeats would be another test. */
+		if (((unsigned char *)(uh + 1))[5] != msg_type)
 			continue;
 		memcpy(out[got].b, uh + 1, len);
 		out[got].len = len;
@@ -108,7 +130,8 @@ static int capture(struct in_addr dst, int port, struct pkt *out, int n)
 	}
 	close(fd);
 	if (got < n) {
-		fprintf(stderr, "cluster_pkt: captured %d of %d heartbeats in 10 s\n", got, n);
+		fprintf(stderr, "cluster_pkt: captured %d of %d packets of type %u in 10 s\n", got,
+			n, msg_type);
 		return 1;
 	}
 	return 0;
@@ -159,7 +182,7 @@ static int bad(struct in_addr dst, int port, long mutations, long rate)
 	double t0;
 	int fd, i;
 
-	if (capture(dst, port, cap, 2))
+	if (capture(dst, port, T_HEARTBEAT, cap, 2))
 		return 1;
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
@@ -231,13 +254,82 @@ static int flood(struct in_addr dst, int port, double seconds)
 	return 0;
 }
 
+static int gasp_capture(struct in_addr dst, int port, const char *file)
+{
+	struct pkt g;
+	FILE *f;
+
+	announce_ready = 1;
+	if (capture(dst, port, T_GASP, &g, 1))
+		return 1;
+	f = fopen(file, "w");
+	if (!f)
+		return die(file);
+	if (fwrite(g.b, 1, g.len, f) != g.len) {
+		fclose(f);
+		return die(file);
+	}
+	if (fclose(f))
+		return die(file);
+	printf("captured %zu\n", g.len);
+	return 0;
+}
+
+static int gasp_fake(struct in_addr dst, int port, const char *file)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dst };
+	static const unsigned char kinds[2][2] = { { T_GASP, R_PANIC }, { T_DUMPING, R_KDUMP } };
+	struct pkt hb, forged, old = { 0 };
+	long n_forged = 0, n_replayed = 0;
+	FILE *f;
+	int fd, i;
+
+	f = fopen(file, "r");
+	if (!f)
+		return die(file);
+	old.len = fread(old.b, 1, MAX_PACKET + 1, f);
+	fclose(f);
+	if (old.len < HDR_LEN + TAG_LEN || old.len > MAX_PACKET || old.b[5] != T_GASP) {
+		fprintf(stderr, "cluster_pkt: %s does not hold a gasp\n", file);
+		return 1;
+	}
+	if (capture(dst, port, T_HEARTBEAT, &hb, 1))
+		return 1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return die("UDP socket");
+	/*
+	 * The current incarnation's next sequence numbers, as a gasp for a panic and
+	 * as a kdump notice: everything they need but the key.
+	 */
+	for (int kind = 0; kind < 2; kind++) {
+		forged = hb;
+		forged.b[5] = kinds[kind][0];
+		forged.b[6] = kinds[kind][1];
+		forged.b[80] = forged.b[81] = 0; /* flags */
+		for (i = 0; i < 3; i++) {
+			forged.b[51] += 1 + i;
+			for (int k = 0; k < TAG_LEN; k++)
+				forged.b[forged.len - TAG_LEN + k] = rnd();
+			send_pkt(fd, &to, &forged), n_forged++;
+		}
+	}
+	for (i = 0; i < 3; i++)
+		send_pkt(fd, &to, &old), n_replayed++;
+	close(fd);
+	printf("forged %ld\nreplayed %ld\nsent %ld\n", n_forged, n_replayed, sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct in_addr dst;
 
 	if (argc < 5 || !inet_aton(argv[2], &dst)) {
 		fprintf(stderr, "usage: cluster_pkt bad <ip> <port> <mutations> <rate-pps>\n"
-				"       cluster_pkt flood <ip> <port> <seconds>\n");
+				"       cluster_pkt flood <ip> <port> <seconds>\n"
+				"       cluster_pkt gasp-capture <ip> <port> <file>\n"
+				"       cluster_pkt gasp-fake <ip> <port> <file>\n");
 		return 2;
 	}
 	xs ^= (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
@@ -245,6 +337,10 @@ int main(int argc, char **argv)
 		return bad(dst, atoi(argv[3]), atol(argv[4]), atol(argv[5]));
 	if (!strcmp(argv[1], "flood"))
 		return flood(dst, atoi(argv[3]), atof(argv[4]));
+	if (!strcmp(argv[1], "gasp-capture"))
+		return gasp_capture(dst, atoi(argv[3]), argv[4]);
+	if (!strcmp(argv[1], "gasp-fake"))
+		return gasp_fake(dst, atoi(argv[3]), argv[4]);
 	fprintf(stderr, "cluster_pkt: bad arguments\n");
 	return 2;
 }

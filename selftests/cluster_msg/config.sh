@@ -105,10 +105,12 @@ enable_errors() {
 }
 ktap_check "enable refused: no key (ENOKEY), no interface (ENODEV)" enable_errors
 
-ktap_check "requests need an enabled node (ENOTCONN), unknown words EINVAL" eval \
+ktap_check "requests need an enabled node (ENOTCONN), unknown words EINVAL, dumping a capture kernel (EPERM)" eval \
 	'expect "Transport endpoint is not connected" request leave &&
 	expect "Transport endpoint is not connected" request rejoin &&
-	expect "Invalid argument" request dance'
+	expect "Invalid argument" request dance &&
+	expect "Operation not permitted" request dumping &&
+	expect "Operation not permitted" request dumped'
 
 ktap_check "counters all present and zero" eval \
 	'[ "$(awk "{ s += \$2 } END { print s }" $CM/counters)" = 0 ] &&

@@ -17,9 +17,12 @@
 # counted, the membership unchanged); a stress phase (CPU and network load on both
 # nodes, no membership change); a key rotation (no change either); a silent failure (A stopped by the host: B detects
 # it within the dead time, and A comes back up when resumed); a fatal hardware error
-# record on A (B sees "dying: hw-fatal"), A re-enabled; a memory overload on A (A
-# leaves, B sees "left: overload", then A rejoins); a real panic on A (B sees
-# "dying: panic" through its own /dev/hwerr). A writes its kernel log and kmemleak
+# record on A (B sees "dying: hw-fatal"), A re-enabled; fence_hasys on B against
+# a forged and a replayed gasp from A (it must time out); a memory overload on A (A
+# leaves, B sees "left: overload", then A rejoins); dumping notices from A (B sees
+# "dying: kdump" and fence_hasys fences A, then "dying: dumped"), A re-enabled; a
+# real panic on A (B sees "dying: panic" through its own /dev/hwerr, and
+# fence_hasys, started before it, fences A). A writes its kernel log and kmemleak
 # report before it panics.
 #
 # Every wait is bounded. Needs HASYS_MODDIR and HASYS_HACTL.
@@ -35,6 +38,7 @@ HACTL=${HASYS_HACTL:-}
 CM=/sys/kernel/ha/cluster_msg
 DBG=/sys/kernel/debug
 PKT=$(dirname "$0")/cluster_pkt
+FENCE=$HASYS_MODDIR/tools/pacemaker/fence_hasys
 PORT=5407
 KEY2=0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de
 # Heartbeats every 100 ms (the default), suspect at 500 ms and dead at 1000 ms:
@@ -48,7 +52,7 @@ DEAD=1000
 pair_role "$role" || exit 2
 
 ktap_print_header
-if [ "$role" = A ]; then ktap_set_plan 13; else ktap_set_plan 17; fi
+if [ "$role" = A ]; then ktap_set_plan 16; else ktap_set_plan 23; fi
 
 # wait_state <spec> <ms>: hactl's bounded wait for peer states (e.g. 2=up,
 # 1=dying:panic); says how long it took, or what the peer's state is instead.
@@ -108,9 +112,11 @@ finish() {
 # 1. Configure and enable.
 setup() {
 	pair_net || return 1
-	for m in hwerr hadetect cluster_msg; do
+	for m in hwerr hadetect; do
 		hasys_loaded $m || insmod "$(hasys_ko $m)" || return 1
 	done
+	# dumping_anywhere: the dumping notices below come from a running kernel.
+	hasys_loaded cluster_msg || insmod "$(hasys_ko cluster_msg)" dumping_anywhere=1 || return 1
 	echo $DEAD >$CM/dead_ms && echo $SUSPECT >$CM/suspect_ms &&
 		echo $INTERVAL >$CM/interval_ms &&
 		echo $me >$CM/node_id && echo 7 >$CM/cluster_id && echo eth0 >$CM/interface &&
@@ -225,10 +231,14 @@ fi
 
 # A fatal hardware error record on A: A announces it is dying; B sees it.
 if [ "$role" = A ]; then
+	# The gasp goes out through the socket here: capture it for the replay below.
+	"$PKT" gasp-capture "$IP_B" $PORT "$SYNC/gasp.bin" >"$OUT/gasp-capture.txt" 2>&1 &
+	capture=$!
+	for i in $(seq 100); do grep -q ready "$OUT/gasp-capture.txt" && break; sleep 0.1; done
 	echo "1 4" >$DBG/hwerr/inject
 	ktap_check "a fatal hwerr record makes this node dead:hw-fatal" \
 		eval 'for i in $(seq 50); do [ "$(cat $CM/state)" = dead:hw-fatal ] && break; sleep 0.1; done
-		[ "$(cat $CM/state)" = dead:hw-fatal ]'
+		[ "$(cat $CM/state)" = dead:hw-fatal ] && wait $capture'
 	await fatal-seen 30
 	ktap_check "re-enabled with a new incarnation" eval \
 		'old=$(cat $CM/incarnation); echo 0 >$CM/enabled && echo 1 >$CM/enabled &&
@@ -242,6 +252,39 @@ else
 	signal fatal-seen
 	await reenabled 60
 	ktap_check "node 1 is up again after it was re-enabled" wait_state 1=up 10000
+fi
+
+# fence_hasys is not fooled: while B's agent waits to fence node 1, A sends B
+# forged panic gasps and kdump notices in its current incarnation and replays its
+# real hw-fatal gasp from the last one. The agent must time out, and B's kernel
+# count them all.
+if [ "$role" = A ]; then
+	await fence-waiting 60
+	ktap_check "forged and replayed gasps sent to node 2" eval \
+		'"$PKT" gasp-fake "$IP_B" $PORT "$SYNC/gasp.bin" >"$OUT/gasp-fake.txt"'
+	signal fakes-sent
+else
+	fence_fooled() {
+		local bad0 old0 rc t0 out
+		out=$("$FENCE" -o monitor --hactl "$HACTL" 2>&1) ||
+			{ ktap_print_msg "fence_hasys -o monitor failed: $out"; return 1; }
+		out=$("$FENCE" -o status -n 1 --hactl "$HACTL" 2>&1) ||
+			{ ktap_print_msg "fence_hasys -o status -n 1 is not ON: $out"; return 1; }
+		bad0=$(counter rx_bad_mac)
+		old0=$(($(counter rx_duplicate) + $(counter rx_stale_incarnation) + $(counter rx_replayed)))
+		t0=$SECONDS
+		printf 'action=off\nplug=1\ntimeout=8\nhactl=%s\n' "$HACTL" |
+			"$FENCE" >"$OUT/fence-fooled.txt" 2>&1 &
+		signal fence-waiting
+		await fakes-sent 60
+		wait $! && rc=0 || rc=$?
+		ktap_print_msg "fence_hasys -o off: exit $rc after $((SECONDS - t0)) s: $(tr '\n' ' ' <"$OUT/fence-fooled.txt")"
+		ktap_print_msg "rx_bad_mac +$(($(counter rx_bad_mac) - bad0)), replayed/stale/duplicate +$(($(counter rx_duplicate) + $(counter rx_stale_incarnation) + $(counter rx_replayed) - old0))"
+		test "$rc" = 1 && test "$(member_state)" = up:none &&
+			test $(($(counter rx_bad_mac) - bad0)) -ge 6 &&
+			test $(($(counter rx_duplicate) + $(counter rx_stale_incarnation) + $(counter rx_replayed) - old0)) -ge 3
+	}
+	ktap_check "fence_hasys -o off for node 1 fails on forged and replayed gasps" fence_fooled
 fi
 
 # Overload on A: hadetect's health turns red (OOM), A leaves, then rejoins.
@@ -284,6 +327,35 @@ else
 	signal overload-seen
 fi
 
+# Dumping notices, as a capture kernel's userspace asks for them (here from A's
+# running kernel, in its current incarnation): B sees dying:kdump, fence_hasys
+# counts it, then dying:dumped; A comes back with a new incarnation.
+if [ "$role" = A ]; then
+	await dump-watching 60
+	ktap_check "dumping announced (state dumping:kdump)" \
+		eval 'echo dumping >$CM/request && test "$(cat $CM/state)" = dumping:kdump'
+	await dumping-seen 60
+	ktap_check "dumped announced (state dumping:dumped)" \
+		eval 'echo dumped >$CM/request && test "$(cat $CM/state)" = dumping:dumped'
+	await dumped-seen 60
+	# Whatever happened above, the panic below needs a member again.
+	echo 0 >$CM/enabled
+	echo 1 >$CM/enabled
+	wait_state 2=up 10000 >/dev/null
+	signal dump-reenabled
+else
+	signal dump-watching
+	ktap_check "node 1 is dying: kdump (a dumping notice)" wait_state 1=dying:kdump 10000
+	ktap_check "fence_hasys fences a node whose dump is being saved" eval \
+		'out=$("$FENCE" -o off -n 1 --timeout 5 --hactl "$HACTL" 2>&1); rc=$?
+		ktap_print_msg "fence_hasys: exit $rc: $out"; test $rc = 0'
+	signal dumping-seen
+	ktap_check "node 1 is dying: dumped" wait_state 1=dying:dumped 10000
+	signal dumped-seen
+	await dump-reenabled 60
+	ktap_check "node 1 is up again after its dump" wait_state 1=up 10000
+fi
+
 # A real panic on A. A's kmemleak scans (in finish) can keep it from sending for
 # seconds in a TCG guest, so B first waits until it hears A again: a panic gasp is
 # judged only on a link that carried A's heartbeats just before it.
@@ -298,10 +370,18 @@ if [ "$role" = A ]; then
 fi
 await panicking 300
 ktap_check "node 1 is heard again before its panic" wait_state 1=up 20000
+# Pacemaker's way: options on stdin, the default action (reboot) for a node id;
+# only this panic's gasp may answer it (not the dumping notices above).
+printf 'plug=1\ntimeout=30\nreasons=panic\nmax_age=30\nhactl=%s\n' "$HACTL" |
+	"$FENCE" >"$OUT/fence-panic.txt" 2>&1 &
+fence=$!
 signal go-panic
 ktap_check "node 1 is dying: panic (waited from B's go-ahead for its sysrq)" \
 	eval 'wait_state 1=dying:panic 30000 || {
 		ktap_print_msg "$(grep -E "^rx_" $CM/counters | tr "\n" " ")"; show_records 4; false; }'
+ktap_check "fence_hasys fenced node 1 on its gasp" eval \
+	'wait $fence; rc=$?; ktap_print_msg "fence_hasys: exit $rc: $(tr "\n" " " <"$OUT/fence-panic.txt")"
+	test $rc = 0 && grep -q "is dying (panic)" "$OUT/fence-panic.txt"'
 ktap_check "the panic is a record on /dev/hwerr" eval \
 	'"$HACTL" watch --from-oldest --source cluster_msg --timeout-ms 1000 | grep -q "node 1: .*-> dying (panic)"'
 ktap_check "disabled and unloaded" eval 'echo 0 >$CM/enabled && hasys_unload_all'

@@ -16,8 +16,10 @@
 # and validates it (reason, message, the panic line in the log tail, the corrected
 # MCEs, and for mce the fatal one with its bank, status and address); /dev/hwerr has
 # the crash record and the previous boot's records; for sysrq, absent, wrong and
-# unreadable addresses give a clear status, and `hactl crash save` writes the
-# record, the vmcore's log and a filtered vmcore, and the saved record reads back.
+# unreadable addresses give a clear status; cluster_msg enabled in the capture
+# kernel is dumping from its start, and `hactl crash save` writes the record, the
+# vmcore's log and a filtered vmcore (the saved record reads back) and then tells
+# the peers the dump is saved.
 #
 # Each stage writes its KTAP to <out-dir>/stage1.ktap or stage2.ktap; every wait
 # is bounded. Needs HASYS_MODDIR, HASYS_HACTL, and for mce
@@ -31,6 +33,7 @@ KIMG=${3:?}
 HACTL=${HASYS_HACTL:-}
 PY=/usr/bin/python3
 CD=/sys/kernel/ha/crashdump
+CM=/sys/kernel/ha/cluster_msg
 INJ=/sys/kernel/debug/mce-inject
 # Corrected memory errors (VAL|EN|ADDRV, MCACOD 0x9f), one per address, in bank 1.
 CE_STATUS=0x940000000000009f
@@ -146,7 +149,7 @@ stage2() {
 	local addr j
 	ktap_print_header
 	# The fatal MCE's test is the mce scenario's only.
-	if [ "$SCEN" = mce ]; then ktap_set_plan 8; else ktap_set_plan 9; fi
+	if [ "$SCEN" = mce ]; then ktap_set_plan 8; else ktap_set_plan 11; fi
 	addr=$(cmdline_addr)
 	ktap_print_msg "capture kernel: $(uname -r), record_addr ${addr:-none}, $(awk '/MemTotal/ { print $2 " kB" }' /proc/meminfo)"
 	ktap_check "crashdump loads with the address from the command line" eval \
@@ -192,6 +195,21 @@ stage2() {
 	}
 	[ "$SCEN" = sysrq ] &&
 		ktap_check "no, a wrong or an unreadable address: a clear status, no crash" bad_addr
+	# A peer that is not there (this VM's NIC has no link): what is checked is this
+	# node's side, that a capture kernel never joins and says it is dumping.
+	cluster_dumping() {
+		insmod "$(hasys_ko cluster_msg)" || return 1
+		ip link set eth0 up && ip addr add 10.99.0.1/24 dev eth0 || return 1
+		echo 1 >$CM/node_id && echo 7 >$CM/cluster_id && echo eth0 >$CM/interface &&
+			echo 000102030405060708090a0b0c0d0e0f >$CM/key0 &&
+			echo "+2 10.99.0.2 52:54:00:00:00:02" >$CM/peers && echo 1 >$CM/enabled || return 1
+		ktap_print_msg "cluster_msg enabled in the capture kernel: $(cat $CM/state)"
+		test "$(cat $CM/state)" = dumping:kdump && ! echo leave 2>/dev/null >$CM/request &&
+			"$HACTL" watch --from-oldest --source cluster_msg --timeout-ms 1000 |
+			grep -q "this node (1): up -> dying (kdump)"
+	}
+	[ "$SCEN" = sysrq ] &&
+		ktap_check "cluster_msg in a capture kernel is dumping from its start" cluster_dumping
 	save() {
 		local t0=$SECONDS d
 		# With the record, whatever the test before left loaded.
@@ -212,6 +230,15 @@ stage2() {
 	}
 	[ "$SCEN" = sysrq ] &&
 		ktap_check "hactl crash save: the record, the vmcore's log and a filtered vmcore" save
+	told() {
+		ktap_print_msg "cluster_msg after the save: $(cat $CM/state), $(grep -E '^tx_(dumping|errors) ' $CM/counters | tr '\n' ' ')"
+		json 'd["peers"]["dumping"] and d["peers"]["dumped"]' <"$OUT/save.json" | grep -q True &&
+			test "$(cat $CM/state)" = dumping:dumped &&
+			test $(($(awk '$1 == "tx_dumping" || $1 == "tx_errors" { s += $2 } END { print s + 0 }' $CM/counters))) -gt 0 &&
+			echo 0 >$CM/enabled && rmmod cluster_msg
+	}
+	[ "$SCEN" = sysrq ] &&
+		ktap_check "then it told the peers the dump is saved" told
 	ktap_check "disabled and unloaded" eval 'rmmod crashdump && rmmod hwerr'
 	finish 2
 	ktap_finished

@@ -392,7 +392,8 @@ enum hwerr_cl_reason {
 	HWERR_CL_R_TIMEOUT = 8,		/* silent past the dead time */
 	HWERR_CL_R_ADMIN = 9,		/* disabled or unloaded by an administrator */
 	HWERR_CL_R_KDUMP = 10,		/* a capture kernel is saving a crash dump */
-	HWERR_CL_R_NR = 11,
+	HWERR_CL_R_DUMPED = 11,		/* the capture kernel saved the dump */
+	HWERR_CL_R_NR = 12,
 };
 
 struct hwerr_cluster {

@@ -676,12 +676,14 @@ pub const CL_R_TIMEOUT: u8 = 8;
 pub const CL_R_ADMIN: u8 = 9;
 /// `HWERR_CL_R_KDUMP`: a capture kernel is saving a crash dump.
 pub const CL_R_KDUMP: u8 = 10;
+/// `HWERR_CL_R_DUMPED`: the capture kernel saved the dump.
+pub const CL_R_DUMPED: u8 = 11;
 /// `HWERR_CL_R_NR`.
-pub const CL_R_NR: u8 = 11;
+pub const CL_R_NR: u8 = 12;
 /// Reason names, indexed by `CL_R_*`.
 pub const CL_REASON_NAMES: [&str; CL_R_NR as usize] = [
     "none", "panic", "oops", "hw-fatal", "kexec", "shutdown", "overload", "handoff", "timeout",
-    "admin", "kdump",
+    "admin", "kdump", "dumped",
 ];
 
 /// `struct hwerr_cluster`.

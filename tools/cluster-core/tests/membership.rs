@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The membership state machine: joining, timeouts at their exact boundaries,
-//! handoffs, leaves, gasps, reboots and clock skew, the retired ring, every rejection
+//! handoffs, leaves, gasps, dumping notices, reboots and clock skew, the retired ring, every rejection
 //! counted, the epoch, round-trip times, and clocks that step back or are 0.
 
 mod common;
@@ -10,7 +10,9 @@ use cluster_core::abi::{self, Cluster};
 use cluster_core::membership::{
     ConfigError, LocalState, Membership, PeerView, RttStats, Timing, MAX_PEERS, RETIRED, RTT_MAX_NS,
 };
-use cluster_core::wire::{self, Header, Reject, F_SEES_YOU, T_GASP, T_HEARTBEAT, T_LEAVE};
+use cluster_core::wire::{
+    self, Header, Reject, F_SEES_YOU, KEY_SLOTS, T_DUMPING, T_GASP, T_HEARTBEAT, T_LEAVE,
+};
 use common::{keys, sealed, Keys};
 use proptest::prelude::*;
 
@@ -734,11 +736,14 @@ fn gasp() {
 fn gasp_first() {
     let mut a = member(1, 1, &[2]);
     let mut b = member(2, 2, &[1]);
-    let g = seal(&b.gasp_message(1, abi::CL_R_KDUMP, 0, 0, WALL).unwrap());
+    // Dumping reasons are for dumping notices only.
+    assert!(b.gasp_message(1, abi::CL_R_KDUMP, 0, 0, WALL).is_none());
+    assert!(b.gasp_message(1, abi::CL_R_DUMPED, 0, 0, WALL).is_none());
+    let g = seal(&b.gasp_message(1, abi::CL_R_SHUTDOWN, 0, 0, WALL).unwrap());
     let c = rx_change(&mut a, 0, &g);
     assert_eq!(
         (c.old_state, c.state, c.reason),
-        (abi::CL_DOWN, abi::CL_DYING, abi::CL_R_KDUMP)
+        (abi::CL_DOWN, abi::CL_DYING, abi::CL_R_SHUTDOWN)
     );
     assert_eq!(rxe(&mut a, 0, &g), Err(Reject::Duplicate));
     // Gasp sequence numbers: each call a fresh one, the window accepts reordering
@@ -898,7 +903,7 @@ fn every_reject_counted() {
     check(&mut a, &[0; 1000], Reject::Oversized);
     check(&mut a, &patch(0, b"HASX"), Reject::BadMagic);
     check(&mut a, &patch(4, &[2]), Reject::BadVersion);
-    check(&mut a, &patch(5, &[4]), Reject::BadType);
+    check(&mut a, &patch(5, &[5]), Reject::BadType);
     check(&mut a, &patch(82, &[0, 9]), Reject::BadLength);
     check(&mut a, &patch(6, &[3]), Reject::BadReason);
     check(&mut a, &patch(80, &[0, 4]), Reject::BadFlags);
@@ -1079,6 +1084,8 @@ enum Op {
     Leave(usize, bool),
     /// A gasp from peer `p`.
     Gasp(usize),
+    /// A dumping notice from peer `p`: saving, or saved.
+    Dump(usize, bool),
     /// Peer `p` reboots (a new incarnation, its clock `skew` s off).
     Reboot(usize, i8),
     /// An old datagram again (index into those sent).
@@ -1089,6 +1096,8 @@ enum Op {
     LocalLeave,
     Rejoin,
     Die,
+    /// This node is (a capture kernel) saving its dump, or saved it.
+    LocalDump(bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -1096,6 +1105,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (0usize..3, any::<bool>()).prop_map(|(p, s)| Op::Heartbeat(p, s)),
         1 => (0usize..3, any::<bool>()).prop_map(|(p, h)| Op::Leave(p, h)),
         1 => (0usize..3).prop_map(Op::Gasp),
+        1 => (0usize..3, any::<bool>()).prop_map(|(p, d)| Op::Dump(p, d)),
         1 => (0usize..3, -40i8..40).prop_map(|(p, s)| Op::Reboot(p, s)),
         2 => any::<usize>().prop_map(Op::Replay),
         4 => (prop_oneof![0u64..500 * MS, 0u64..10 * SEC], prop::bool::weighted(0.1))
@@ -1104,6 +1114,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::LocalLeave),
         1 => Just(Op::Rejoin),
         1 => Just(Op::Die),
+        1 => any::<bool>().prop_map(Op::LocalDump),
     ]
 }
 
@@ -1147,6 +1158,11 @@ proptest! {
                 Op::Gasp(p) => {
                     pkt = peers[p].gasp_message(1, abi::CL_R_PANIC, 0, now, WALL).map(|h| seal(&h));
                 }
+                Op::Dump(p, saved) => {
+                    let b = &mut peers[p];
+                    b.dump(if saved { abi::CL_R_DUMPED } else { abi::CL_R_KDUMP });
+                    pkt = b.dumping_message(1, 0, now, WALL).map(|h| seal(&h));
+                }
                 Op::Reboot(p, skew) => {
                     incs[p] = incs[p].wrapping_add(16);
                     peers[p] = member(p as u32 + 2, incs[p], &[1]);
@@ -1166,6 +1182,9 @@ proptest! {
                 Op::LocalLeave => records.extend(a.leave(abi::CL_R_ADMIN, 0)),
                 Op::Rejoin => records.extend(a.rejoin()),
                 Op::Die => records.extend(a.die(abi::CL_R_PANIC)),
+                Op::LocalDump(saved) => records.extend(
+                    a.dump(if saved { abi::CL_R_DUMPED } else { abi::CL_R_KDUMP }),
+                ),
             }
             let mut rejected = false;
             if let Some(p) = pkt {
@@ -1190,7 +1209,12 @@ proptest! {
             let changed: Vec<u32> = before
                 .iter()
                 .zip(&after)
-                .filter(|(x, y)| x.state != y.state || x.incarnation != y.incarnation)
+                // A dying peer's new reason is a change too (a dumping notice).
+                .filter(|(x, y)| {
+                    x.state != y.state
+                        || x.incarnation != y.incarnation
+                        || (y.state == abi::CL_DYING && x.reason != y.reason)
+                })
                 .map(|(x, _)| x.id)
                 .collect();
             prop_assert_eq!(peer_records.iter().map(|c| c.node).collect::<Vec<_>>(), changed);
@@ -1278,4 +1302,168 @@ fn message_streams() {
     let c = rx_change(&mut a, SEC, &g);
     assert_eq!(c.state, abi::CL_DYING);
     assert_eq!(wire::parse(&g).unwrap().header.seq, 1);
+}
+
+/// A capture kernel tells peers it is saving the node's dump, then that it saved it:
+/// dumping notices in its own incarnation, on the normal stream, repeated.
+#[test]
+fn dumping() {
+    let t = SEC;
+    let (mut a, mut b) = pair(t);
+    // The node panics; its gasp arrives.
+    let g = seal(&b.gasp_message(1, abi::CL_R_PANIC, 0, t, WALL).unwrap());
+    rx_change(&mut a, t, &g);
+    // Its capture kernel: a new incarnation that only sends dumping notices.
+    let mut k = member(2, 0xd, &[1]);
+    assert!(
+        k.dumping_message(1, 0, t, WALL).is_none(),
+        "not dumping yet"
+    );
+    let c = k.dump(abi::CL_R_KDUMP).unwrap();
+    assert_eq!(
+        (c.event, c.old_state, c.state, c.reason),
+        (abi::CL_LOCAL, abi::CL_UP, abi::CL_DYING, abi::CL_R_KDUMP)
+    );
+    assert_eq!(k.local_state(), LocalState::Dumping(abi::CL_R_KDUMP));
+    assert!(k.dump(abi::CL_R_KDUMP).is_none());
+    assert!(k.heartbeat(1, 0, t, WALL).is_none());
+    assert!(k.dumping_message(3, 0, t, WALL).is_none(), "not a peer");
+    assert!(k.dumping_message(1, KEY_SLOTS, t, WALL).is_none());
+    let h1 = k.dumping_message(1, 0, t, WALL).unwrap();
+    assert_eq!(
+        (h1.msg_type, h1.reason, h1.seq, h1.dest),
+        (T_DUMPING, abi::CL_R_KDUMP, 1, 1)
+    );
+    let p1 = seal(&h1);
+    let c = rx_change(&mut a, 2 * t, &p1);
+    assert_eq!(
+        (c.old_state, c.state, c.reason, c.incarnation),
+        (abi::CL_DYING, abi::CL_DYING, abi::CL_R_KDUMP, inc(0xd))
+    );
+    // Repeats change nothing; a replay is refused.
+    let p2 = seal(&k.dumping_message(1, 0, 3 * t, WALL).unwrap());
+    rx_same(&mut a, 3 * t, &p2);
+    assert_eq!(rxe(&mut a, 3 * t, &p1), Err(Reject::Replayed));
+    // The old kernel's gasp is stale now.
+    assert_eq!(rxe(&mut a, 3 * t, &g), Err(Reject::StaleIncarnation));
+    // No timeout for a dying peer, however long the dump takes.
+    assert!(ticks(&mut a, 600 * SEC).is_empty());
+    assert_eq!(state(&a, 2), abi::CL_DYING);
+    // Saved: a record with the new reason, once.
+    let c = k.dump(abi::CL_R_DUMPED).unwrap();
+    assert_eq!(
+        (c.old_state, c.state, c.reason),
+        (abi::CL_DYING, abi::CL_DYING, abi::CL_R_DUMPED)
+    );
+    assert!(k.dump(abi::CL_R_DUMPED).is_none());
+    assert!(
+        k.dump(abi::CL_R_KDUMP).is_none(),
+        "saved is not saving again"
+    );
+    let d1 = seal(&k.dumping_message(1, 0, 601 * SEC, WALL).unwrap());
+    let c = rx_change(&mut a, 601 * SEC, &d1);
+    assert_eq!(
+        (c.old_state, c.state, c.reason),
+        (abi::CL_DYING, abi::CL_DYING, abi::CL_R_DUMPED)
+    );
+    let d2 = seal(&k.dumping_message(1, 0, 601 * SEC, WALL).unwrap());
+    rx_same(&mut a, 601 * SEC, &d2);
+    // The node reboots into a normal kernel: a new incarnation joins.
+    let mut n = member(2, 0xe, &[1]);
+    let c = rx_change(&mut a, 700 * SEC, &hb(&mut n, 1, 700 * SEC));
+    assert_eq!((c.old_state, c.state), (abi::CL_DYING, abi::CL_JOINING));
+    // Other reasons are not dumping reasons; a dead node does not dump.
+    let mut x = member(3, 0xf, &[1]);
+    assert!(x.dump(abi::CL_R_PANIC).is_none());
+    assert!(x.dump(abi::CL_R_NONE).is_none());
+    x.die(abi::CL_R_PANIC).unwrap();
+    assert!(x.dump(abi::CL_R_KDUMP).is_none());
+    // Saved may be the first thing said; a dumping node does not turn dead (its
+    // notices say more than a gasp would).
+    let mut y = member(4, 0x10, &[1]);
+    assert!(y.dump(abi::CL_R_DUMPED).is_some());
+    assert!(y.die(abi::CL_R_PANIC).is_none());
+    assert_eq!(y.local_state(), LocalState::Dumping(abi::CL_R_DUMPED));
+    assert!(y.dumping_message(1, 0, 0, WALL).is_some());
+}
+
+/// Dying is terminal for an incarnation: datagrams of a dumping incarnation sent
+/// before (or held back) change nothing, a late `kdump` does not undo `dumped`, and
+/// only notices count as heard.
+#[test]
+fn dying_is_terminal_for_an_incarnation() {
+    let t = SEC;
+    let mut a = member(1, 1, &[2]);
+    let mut k = member(2, 0xd, &[1]);
+    // A heartbeat, then the node dumps; the heartbeat is delivered after.
+    let late_hb = hb(&mut k, 1, t);
+    k.dump(abi::CL_R_KDUMP).unwrap();
+    let n1 = seal(&k.dumping_message(1, 0, t, WALL).unwrap());
+    let n2 = seal(&k.dumping_message(1, 0, t, WALL).unwrap());
+    rx_change(&mut a, t, &n1);
+    let heard = a.peer(2).unwrap().last_heard_ns;
+    rx_same(&mut a, 2 * t, &late_hb);
+    assert_eq!(state(&a, 2), abi::CL_DYING);
+    assert_eq!(
+        a.peer(2).unwrap().last_heard_ns,
+        heard,
+        "not heard by a heartbeat"
+    );
+    // Saved, then a notice from before it arrives: still saved.
+    k.dump(abi::CL_R_DUMPED).unwrap();
+    let d = seal(&k.dumping_message(1, 0, t, WALL).unwrap());
+    let c = rx_change(&mut a, 3 * t, &d);
+    assert_eq!(c.reason, abi::CL_R_DUMPED);
+    rx_same(&mut a, 4 * t, &n2);
+    let v = a.peer(2).unwrap();
+    assert_eq!((v.state, v.reason), (abi::CL_DYING, abi::CL_R_DUMPED));
+    assert_eq!(v.last_heard_ns, Some(4 * t), "a notice is heard");
+    // The capture kernel's shutdown gasp at its reboot changes nothing either.
+    let g = seal(
+        &k.gasp_message(1, abi::CL_R_SHUTDOWN, 0, 5 * t, WALL)
+            .unwrap(),
+    );
+    rx_same(&mut a, 5 * t, &g);
+    assert_eq!(a.peer(2).unwrap().reason, abi::CL_R_DUMPED);
+}
+
+/// A gasp or a dumping notice held back on the way is refused once its wall clock is
+/// more than max_skew_s old, even in the current incarnation.
+#[test]
+fn held_back_announcements_are_refused() {
+    let (mut a, mut b) = pair(SEC);
+    let mut g = b.gasp_message(1, abi::CL_R_PANIC, 0, SEC, WALL).unwrap();
+    g.wall_s = WALL - 31;
+    assert_eq!(rxe(&mut a, 60 * SEC, &seal(&g)), Err(Reject::ClockSkew));
+    g.wall_s = WALL + 31;
+    assert_eq!(rxe(&mut a, 60 * SEC, &seal(&g)), Err(Reject::ClockSkew));
+    assert_eq!(a.rejected(Reject::ClockSkew), 2);
+    let mut k = member(3, 3, &[1]);
+    a.add_peer(3).unwrap();
+    k.dump(abi::CL_R_KDUMP).unwrap();
+    let fresh = k.dumping_message(1, 0, SEC, WALL).unwrap();
+    rx_change(&mut a, SEC, &seal(&fresh));
+    let mut old = k.dumping_message(1, 0, SEC, WALL).unwrap();
+    old.wall_s = WALL - 31;
+    assert_eq!(rxe(&mut a, 2 * SEC, &seal(&old)), Err(Reject::ClockSkew));
+    assert_eq!(a.peer(3).unwrap().last_heard_ns, Some(SEC));
+    // A heartbeat is not an announcement: its clock is checked for a new
+    // incarnation only.
+    let mut h = b.heartbeat(1, 0, 2 * SEC, WALL).unwrap();
+    h.wall_s = WALL - 1000;
+    assert!(rx(&mut a, 2 * SEC, &seal(&h)).is_ok());
+}
+
+/// A dumping notice whose wall clock is far from ours cannot start an incarnation.
+#[test]
+fn dumping_needs_a_near_clock() {
+    let mut a = member(1, 1, &[2]);
+    let mut k = member(2, 2, &[1]);
+    k.dump(abi::CL_R_KDUMP).unwrap();
+    let mut h = k.dumping_message(1, 0, SEC, WALL).unwrap();
+    h.wall_s = WALL - 31;
+    assert_eq!(rxe(&mut a, SEC, &seal(&h)), Err(Reject::ClockSkew));
+    h.wall_s = WALL - 30;
+    let c = rx_change(&mut a, SEC, &seal(&h));
+    assert_eq!((c.state, c.reason), (abi::CL_DYING, abi::CL_R_KDUMP));
 }

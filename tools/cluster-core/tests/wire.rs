@@ -8,15 +8,15 @@ mod common;
 use cluster_core::abi;
 use cluster_core::wire::{
     self, parse, reason_allowed, seal, EncodeError, Header, Mac, Reject, F_SEES_YOU, HEADER_LEN,
-    KEY_SLOTS, MAGIC, MAX_PACKET, MAX_PAYLOAD, MIN_PACKET, TAG_LEN, T_GASP, T_HEARTBEAT, T_LEAVE,
-    VERSION,
+    KEY_SLOTS, MAGIC, MAX_PACKET, MAX_PAYLOAD, MIN_PACKET, TAG_LEN, T_DUMPING, T_GASP, T_HEARTBEAT,
+    T_LEAVE, VERSION,
 };
 use common::{heartbeat, keys, open, sealed, Keys};
 use proptest::prelude::*;
 use std::collections::HashSet;
 
 /// The reasons a leave or a gasp may carry.
-const LEAVE_REASONS: [u8; 9] = [
+const LEAVE_REASONS: [u8; 8] = [
     abi::CL_R_PANIC,
     abi::CL_R_OOPS,
     abi::CL_R_HW_FATAL,
@@ -25,7 +25,6 @@ const LEAVE_REASONS: [u8; 9] = [
     abi::CL_R_OVERLOAD,
     abi::CL_R_HANDOFF,
     abi::CL_R_ADMIN,
-    abi::CL_R_KDUMP,
 ];
 
 #[test]
@@ -37,7 +36,10 @@ fn sizes() {
     assert_eq!(MAX_PACKET, 376);
     assert_eq!(&MAGIC.to_be_bytes(), b"HASY");
     assert_eq!(VERSION, 1);
-    assert_eq!((T_HEARTBEAT, T_LEAVE, T_GASP, F_SEES_YOU), (1, 2, 3, 1));
+    assert_eq!(
+        (T_HEARTBEAT, T_LEAVE, T_GASP, T_DUMPING, F_SEES_YOU),
+        (1, 2, 3, 4, 1)
+    );
 }
 
 /// Every field at its offset, big-endian, as the format's table says.
@@ -79,7 +81,7 @@ fn layout() {
 
 fn arb_header() -> impl Strategy<Value = Header> {
     let ids = (
-        T_HEARTBEAT..=T_GASP,
+        T_HEARTBEAT..=T_DUMPING,
         any::<u8>(),
         0..KEY_SLOTS,
         any::<u32>(),
@@ -103,10 +105,11 @@ fn arb_header() -> impl Strategy<Value = Header> {
             (epoch, seq, sent_ns, wall_s, echo_sent_ns, echo_hold_us, sees, arg),
         )| Header {
             msg_type,
-            reason: if msg_type == T_HEARTBEAT {
-                0
-            } else {
-                LEAVE_REASONS[usize::from(r) % LEAVE_REASONS.len()]
+            reason: match msg_type {
+                T_HEARTBEAT => 0,
+                T_DUMPING if r % 2 == 0 => abi::CL_R_KDUMP,
+                T_DUMPING => abi::CL_R_DUMPED,
+                _ => LEAVE_REASONS[usize::from(r) % LEAVE_REASONS.len()],
             },
             key_id,
             cluster_id,
@@ -245,7 +248,10 @@ fn every_parse_reject() {
         (patched(4, &[0]), Reject::BadVersion),
         (patched(4, &[2]), Reject::BadVersion),
         (with_type(0, 0), Reject::BadType),
-        (with_type(4, 0), Reject::BadType),
+        (with_type(T_DUMPING, 0), Reject::BadReason),
+        (with_type(T_DUMPING, abi::CL_R_PANIC), Reject::BadReason),
+        (with_type(T_GASP, abi::CL_R_KDUMP), Reject::BadReason),
+        (with_type(T_LEAVE, abi::CL_R_DUMPED), Reject::BadReason),
         (with_type(5, 0), Reject::BadType),
         (with_type(255, 0), Reject::BadType),
         (patched(82, &[0, 1]), Reject::BadLength),
@@ -313,7 +319,12 @@ fn reasons() {
         let leave = LEAVE_REASONS.contains(&r);
         assert_eq!(reason_allowed(T_LEAVE, r), leave, "{r}");
         assert_eq!(reason_allowed(T_GASP, r), leave, "{r}");
-        for t in [0, 4, 5, 255] {
+        assert_eq!(
+            reason_allowed(T_DUMPING, r),
+            r == abi::CL_R_KDUMP || r == abi::CL_R_DUMPED,
+            "{r}"
+        );
+        for t in [0, 5, 255] {
             assert!(!reason_allowed(t, r));
         }
     }

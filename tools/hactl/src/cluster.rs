@@ -15,7 +15,7 @@
 //! | `tx_key`        | the key slot heartbeats are signed with                        |
 //! | `gasp_repeats`  | how often the dying gasp is sent                               |
 //! | `enabled`       | 0 or 1                                                         |
-//! | `state`         | `disabled`, `active`, `left:<reason>` or `dead:<reason>`       |
+//! | `state`         | `disabled`, `active`, `left:<reason>`, `dead:<reason>`, `dumping:<reason>` |
 //! | `epoch`         | this node's membership epoch                                   |
 //! | `incarnation`   | this node's boot id, 32 hex digits; empty when disabled        |
 //! | `keys`          | the key slots that hold a key, separated by spaces; maybe none |
@@ -233,7 +233,7 @@ pub(crate) struct Summary {
     pub(crate) port: u16,
     /// cluster_msg sends and receives heartbeats.
     pub(crate) enabled: bool,
-    /// This node's own state: disabled, active, left, dead.
+    /// This node's own state: disabled, active, left, dead, dumping.
     pub(crate) state: String,
     /// Why it left or is dead (`CL_REASON_NAMES`), else `None`.
     pub(crate) reason: Option<String>,
@@ -500,20 +500,32 @@ pub(crate) struct Target {
     pub(crate) id: u32,
     /// A `CL_STATE_NAMES` name.
     pub(crate) state: &'static str,
-    /// A `CL_REASON_NAMES` name, if the reason must match too.
-    pub(crate) reason: Option<&'static str>,
+    /// `CL_REASON_NAMES` names, one of which the reason must be; empty: any reason.
+    pub(crate) reasons: Vec<&'static str>,
+    /// `--max-silent-ms`: it must also have been heard within this many ms (a
+    /// dying peer was last heard when its gasp or dumping notice arrived).
+    pub(crate) max_silent_ms: Option<u64>,
 }
 
 impl Target {
     fn want(&self) -> String {
-        match self.reason {
-            Some(r) => format!("{}:{r}", self.state),
-            None => self.state.to_owned(),
+        if self.reasons.is_empty() {
+            self.state.to_owned()
+        } else {
+            format!("{}:{}", self.state, self.reasons.join("|"))
         }
     }
 
+    fn reason_met(&self, m: &Member) -> bool {
+        self.reasons.is_empty() || self.reasons.contains(&m.reason.as_str())
+    }
+
     fn met_by(&self, m: &Member) -> bool {
-        m.state == self.state && self.reason.is_none_or(|r| m.reason == r)
+        m.state == self.state
+            && self.reason_met(m)
+            && self
+                .max_silent_ms
+                .is_none_or(|max| m.silent_ms.is_some_and(|s| s <= max))
     }
 }
 
@@ -527,12 +539,13 @@ fn known(names: &[&'static str], name: &str, what: &str, arg: &str) -> Result<&'
     })
 }
 
-/// Parses `--wait-state` arguments (already split at commas).
-pub(crate) fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
+/// Parses `--wait-state` arguments (already split at commas); each must also have
+/// been heard within `max_silent_ms` if that is given.
+pub(crate) fn parse_targets(args: &[String], max_silent_ms: Option<u64>) -> Result<Vec<Target>> {
     let mut targets: Vec<Target> = Vec::new();
     for a in args {
         let Some((id, want)) = a.split_once('=') else {
-            bail!("--wait-state {a:?} is not <id>=<state>[:<reason>]");
+            bail!("--wait-state {a:?} is not <id>=<state>[:<reason>[|<reason>...]]");
         };
         let id: u32 = id
             .trim()
@@ -545,9 +558,15 @@ pub(crate) fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
         let t = Target {
             id,
             state: known(&abi::CL_STATE_NAMES, state, "state", a)?,
-            reason: reason
-                .map(|r| known(&abi::CL_REASON_NAMES, r, "reason", a))
-                .transpose()?,
+            reasons: reason
+                .map(|rs| {
+                    rs.split('|')
+                        .map(|r| known(&abi::CL_REASON_NAMES, r, "reason", a))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
+            max_silent_ms,
         };
         if let Some(other) = targets.iter().find(|o| o.id == id) {
             bail!(
@@ -660,6 +679,15 @@ fn timeout_message(targets: &[Target], members: &[Member], elapsed_ms: u64) -> S
                 t.id
             )),
             Some(m) if t.met_by(m) => None,
+            Some(m) if m.state == t.state && t.reason_met(m) => Some(match m.silent_ms {
+                Some(ms) => format!(
+                    "node {} is {} but silent {ms} ms, more than {} ms",
+                    t.id,
+                    m.state_reason(),
+                    t.max_silent_ms.unwrap_or(0)
+                ),
+                None => format!("node {} is {} but never heard", t.id, m.state_reason()),
+            }),
             Some(m) => Some(match m.silent_ms {
                 Some(ms) => format!("node {} is {} (silent {ms} ms)", t.id, m.state_reason()),
                 None => format!("node {} is {} (never heard)", t.id, m.state_reason()),
@@ -683,6 +711,8 @@ pub(crate) struct ClusterArgs<'a> {
     pub(crate) wait_state: &'a [String],
     /// Bound of the wait, ms.
     pub(crate) timeout_ms: u64,
+    /// `--max-silent-ms`: each target must also have been heard this recently.
+    pub(crate) max_silent_ms: Option<u64>,
 }
 
 /// `hactl cluster`.
@@ -695,7 +725,7 @@ pub(crate) fn cluster(
     let targets = if args.wait_state.is_empty() {
         None
     } else {
-        Some(parse_targets(args.wait_state)?)
+        Some(parse_targets(args.wait_state, args.max_silent_ms)?)
     };
     let sysfs = Sysfs::open(sysfs_root)?;
     if let Some(targets) = targets {
@@ -778,6 +808,7 @@ mod tests {
             counters: false,
             wait_state: &[],
             timeout_ms: 5000,
+            max_silent_ms: None,
         }
     }
 
@@ -1071,23 +1102,33 @@ ID  ADDRESS       MAC                STATE        SILENT_MS  RTT_MS  JITTER_MS  
 
     #[test]
     fn wait_targets_parse() {
-        let t = |a: &[&str]| parse_targets(&a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        let t = |a: &[&str]| {
+            parse_targets(&a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(), None)
+        };
         assert_eq!(
             t(&["2=up", "3=dying:panic"]).expect("parse"),
             [
                 Target {
                     id: 2,
                     state: "up",
-                    reason: None
+                    reasons: Vec::new(),
+                    max_silent_ms: None
                 },
                 Target {
                     id: 3,
                     state: "dying",
-                    reason: Some("panic")
+                    reasons: vec!["panic"],
+                    max_silent_ms: None
                 }
             ]
         );
         assert!(t(&["4=down:hw-fatal"]).is_ok());
+        assert_eq!(
+            t(&["3=dying:panic|kdump|dumped"]).expect("parse")[0].reasons,
+            ["panic", "kdump", "dumped"]
+        );
+        assert!(t(&["3=dying:panic|"]).is_err());
+        assert!(t(&["3=dying:panic|sleep"]).is_err());
         let err = t(&["2=upp"]).expect_err("state");
         assert!(err.to_string().contains("unknown state \"upp\""), "{err}");
         assert!(err.to_string().contains("down, joining, up"), "{err}");
@@ -1103,14 +1144,61 @@ ID  ADDRESS       MAC                STATE        SILENT_MS  RTT_MS  JITTER_MS  
     }
 
     fn wait(root: &Path, targets: &[&str], timeout_ms: u64, json: bool) -> (Outcome, String) {
+        wait_silent(root, targets, timeout_ms, None, json)
+    }
+
+    fn wait_silent(
+        root: &Path,
+        targets: &[&str],
+        timeout_ms: u64,
+        max_silent_ms: Option<u64>,
+        json: bool,
+    ) -> (Outcome, String) {
         let w: Vec<String> = targets.iter().map(|s| (*s).to_owned()).collect();
         let a = ClusterArgs {
             json,
             counters: false,
             wait_state: &w,
             timeout_ms,
+            max_silent_ms,
         };
         run(root, &a)
+    }
+
+    #[test]
+    fn wait_state_max_silent() {
+        // Node 3 is dying:panic, last heard 1500 ms ago.
+        let root = tree();
+        let (o, _) = wait_silent(root.path(), &["3=dying"], 1000, Some(1500), false);
+        assert_eq!(o, Outcome::Done);
+        // One of several reasons.
+        let (o, _) = wait(root.path(), &["3=dying:kdump|panic"], 1000, false);
+        assert_eq!(o, Outcome::Done);
+        let (o, _) = wait(root.path(), &["3=dying:kdump|oops"], 0, false);
+        let Outcome::TimedOut(msg) = o else {
+            panic!("a reason not asked for met the target");
+        };
+        assert!(
+            msg.contains("waiting for 3=dying:kdump|oops: node 3 is dying:panic (silent 1500 ms)"),
+            "{msg}"
+        );
+        let (o, s) = wait_silent(root.path(), &["3=dying"], 50, Some(1499), true);
+        let Outcome::TimedOut(msg) = o else {
+            panic!("a notice older than allowed was accepted");
+        };
+        assert!(
+            msg.ends_with("node 3 is dying:panic but silent 1500 ms, more than 1499 ms"),
+            "{msg}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&s).expect("json");
+        assert_eq!(v["nodes"][0]["met"], false);
+        assert_eq!(v["nodes"][0]["silent_ms"], 1500);
+        // Never heard: not met, whatever the bound.
+        let (o, _) = wait_silent(root.path(), &["4=down"], 0, Some(u64::MAX), false);
+        let Outcome::TimedOut(msg) = o else {
+            panic!("a node never heard met a silence bound");
+        };
+        assert!(msg.ends_with("node 4 is down but never heard"), "{msg}");
     }
 
     #[test]

@@ -753,8 +753,44 @@ pub(crate) struct Saved {
     crash_time: Option<String>,
     /// The steps, in order.
     steps: Vec<Step>,
+    /// What cluster_msg's peers were told; `None` where cluster_msg is not enabled.
+    peers: Option<PeersTold>,
     /// Every step succeeded.
     pub(crate) ok: bool,
+}
+
+/// cluster_msg's dumping notices (`request` `dumping` before the save, `dumped`
+/// after a complete one), when this capture kernel runs cluster_msg, enabled.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct PeersTold {
+    /// Peers list this node as `dying:kdump`.
+    dumping: bool,
+    /// Peers list this node as `dying:dumped`.
+    dumped: bool,
+    /// Why a notice could not be started; the save goes on regardless.
+    error: Option<String>,
+}
+
+/// Writes `word` (`dumping` or `dumped`) to cluster_msg's `request`, if cluster_msg
+/// runs here, enabled: `None` if it does not, else whether the kernel took it. In a
+/// capture kernel cluster_msg is `dumping:kdump` from its start, and a second save
+/// may find it `dumping:dumped`: what is already said is not said again.
+fn tell_peers(sysfs_root: &Path, word: &str) -> Option<Result<()>> {
+    let dir = ModuleDir::open(sysfs_root, "cluster_msg").ok()?;
+    let state = dir.read_value("state").ok()?;
+    if state == "disabled" {
+        return None;
+    }
+    let said = match word {
+        "dumping" => state.starts_with("dumping:"),
+        _ => state == "dumping:dumped",
+    };
+    if said {
+        return Some(Ok(()));
+    }
+    Some(dir.write("request", word, |path, value, e| {
+        anyhow!("cluster_msg refused {value:?} in {}: {e}", path.display())
+    }))
 }
 
 /// The record in a capture kernel: crashdump's status, and the record's bytes and
@@ -873,8 +909,15 @@ pub(crate) fn save(
         record_status,
         crash_time: time.filter(|&t| t > 0).map(iso8601),
         steps: Vec::new(),
+        peers: None,
         ok: true,
     };
+    // Peers fence a dumping node at once (fence_hasys) instead of power-cycling it.
+    saved.peers = tell_peers(sysfs_root, "dumping").map(|r| PeersTold {
+        dumping: r.is_ok(),
+        dumped: false,
+        error: r.err().map(|e| format!("{e:#}")),
+    });
     if !json {
         writeln!(
             out,
@@ -966,11 +1009,28 @@ pub(crate) fn save(
         }
         emit(out, &mut saved, step)?;
     }
+    let complete = saved.ok;
+    if let Some(p) = saved.peers.as_mut().filter(|p| p.dumping && complete) {
+        match tell_peers(sysfs_root, "dumped") {
+            Some(Ok(())) => p.dumped = true,
+            Some(Err(e)) => p.error = Some(format!("{e:#}")),
+            None => p.error = Some("cluster_msg was disabled during the save".into()),
+        }
+    }
     if json {
         serde_json::to_writer_pretty(&mut *out, &saved)?;
         writeln!(out)?;
-    } else if !saved.ok {
-        writeln!(out, "incomplete: a step failed")?;
+    } else {
+        if let Some(p) = &saved.peers {
+            match (&p.error, p.dumped) {
+                (Some(e), _) => writeln!(out, "peers: not told: {e}")?,
+                (None, true) => writeln!(out, "peers: told dumping, then dumped")?,
+                (None, false) => writeln!(out, "peers: told dumping (not dumped: a step failed)")?,
+            }
+        }
+        if !saved.ok {
+            writeln!(out, "incomplete: a step failed")?;
+        }
     }
     Ok(saved)
 }
@@ -1487,10 +1547,65 @@ kernel log: 50 lines, the last 3:
         assert_eq!(steps[2]["command"][3], "17");
         assert!(steps[2]["seconds"].is_f64());
         assert_eq!(steps[0]["bytes"], crashed().len());
+        assert_eq!(v["peers"], serde_json::Value::Null, "no cluster_msg here");
 
-        // Again: a directory of its own.
+        // With cluster_msg enabled: peers told, dumping and then dumped.
+        let cm = root.path().join("cluster_msg");
+        fs::create_dir(&cm).expect("mkdir");
+        fs::write(cm.join("state"), "active\n").expect("write");
+        fs::write(cm.join("request"), "").expect("write");
+        let mut out = Vec::new();
+        let s = save(root.path(), &args, &tools, &mut out, false).expect("save");
+        assert!(s.ok);
+        assert_eq!(
+            fs::read_to_string(cm.join("request")).expect("read"),
+            "dumped\n"
+        );
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(text.contains("peers: told dumping, then dumped"), "{text}");
+        // A capture kernel's cluster_msg is dumping from its start: only dumped is
+        // written.
+        fs::write(cm.join("state"), "dumping:kdump\n").expect("write");
+        fs::write(cm.join("request"), "").expect("write");
+        let mut out = Vec::new();
+        save(root.path(), &args, &tools, &mut out, true).expect("save");
+        assert_eq!(
+            fs::read_to_string(cm.join("request")).expect("read"),
+            "dumped\n"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(
+            (&v["peers"]["dumping"], &v["peers"]["dumped"]),
+            (&true.into(), &true.into())
+        );
+        // A second save after a complete one says nothing new.
+        fs::write(cm.join("state"), "dumping:dumped\n").expect("write");
+        fs::write(cm.join("request"), "").expect("write");
+        let s = save(root.path(), &args, &tools, &mut Vec::new(), true).expect("save");
+        assert_eq!(fs::read_to_string(cm.join("request")).expect("read"), "");
+        assert!(s.peers.is_some_and(|p| p.dumping && p.dumped));
+        // Disabled: not told. Refused: said, and the save goes on.
+        fs::write(cm.join("state"), "disabled\n").expect("write");
+        fs::write(cm.join("request"), "").expect("write");
+        let s = save(root.path(), &args, &tools, &mut Vec::new(), true).expect("save");
+        assert!(s.peers.is_none());
+        assert_eq!(fs::read_to_string(cm.join("request")).expect("read"), "");
+        fs::write(cm.join("state"), "active\n").expect("write");
+        fs::remove_file(cm.join("request")).expect("rm");
+        let mut out = Vec::new();
+        let s = save(root.path(), &args, &tools, &mut out, true).expect("save");
+        assert!(s.ok);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["peers"]["dumping"], false);
+        assert!(v["peers"]["error"]
+            .as_str()
+            .expect("error")
+            .contains("request does not exist"));
+        fs::remove_dir_all(&cm).expect("rm");
+
+        // Each save had a directory of its own.
         let s = save(root.path(), &args, &tools, &mut Vec::new(), false).expect("save");
-        assert_eq!(s.dir, out_dir.join("20260528-202640-1"));
+        assert_eq!(s.dir, out_dir.join("20260528-202640-6"));
     }
 
     #[test]

@@ -144,14 +144,24 @@ enum Command {
         #[arg(long, conflicts_with = "wait_state")]
         counters: bool,
         /// Wait until each peer <ID> is in <STATE> (down, joining, up, suspect, dying,
-        /// left, handoff), and with :<REASON> for that reason (panic, oops, hw-fatal,
-        /// kexec, shutdown, overload, handoff, timeout, admin, kdump); repeat or
+        /// left, handoff), and with :<REASON> for that reason, or one of several
+        /// separated by | (panic, oops, hw-fatal,
+        /// kexec, shutdown, overload, handoff, timeout, admin, kdump, dumped); repeat or
         /// separate with commas.
-        #[arg(long, value_delimiter = ',', value_name = "ID=STATE[:REASON]")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "ID=STATE[:REASON[|REASON...]]"
+        )]
         wait_state: Vec<String>,
         /// Give up --wait-state after this many milliseconds (exit code 2).
         #[arg(long, requires = "wait_state", value_name = "MS", default_value = cluster::WAIT_TIMEOUT_MS)]
         timeout_ms: u64,
+        /// With --wait-state: each peer must also have been heard within the last MS
+        /// milliseconds (a dying peer was last heard when its notice arrived), so an
+        /// old death does not count (fence_hasys's max_age).
+        #[arg(long, requires = "wait_state", value_name = "MS")]
+        max_silent_ms: Option<u64>,
     },
     /// The crash record (crashdump) and the kdump capture kernel: show the record,
     /// load or unload the capture kernel, save a dump from it.
@@ -298,12 +308,14 @@ fn main() -> Result<ExitCode> {
             counters,
             wait_state,
             timeout_ms,
+            max_silent_ms,
         } => {
             let args = cluster::ClusterArgs {
                 json,
                 counters,
                 wait_state: &wait_state,
                 timeout_ms,
+                max_silent_ms,
             };
             let outcome = cluster::cluster(&cli.sysfs_root, &args, &mut std::io::stdout().lock())?;
             if let cluster::Outcome::TimedOut(msg) = outcome {
@@ -385,6 +397,7 @@ mod tests {
             timeout_ms,
             json,
             counters,
+            max_silent_ms,
         } = parse(&[
             "cluster",
             "--wait-state",
@@ -399,6 +412,16 @@ mod tests {
         };
         assert_eq!(wait_state, ["2=up", "3=dying:panic", "4=down"]);
         assert_eq!((timeout_ms, json, counters), (5000, false, false));
+        assert_eq!(max_silent_ms, None);
+        assert!(parse(&[
+            "cluster",
+            "--wait-state",
+            "3=dying",
+            "--max-silent-ms",
+            "600000"
+        ])
+        .is_ok());
+        assert!(parse(&["cluster", "--max-silent-ms", "1"]).is_err());
         assert!(parse(&["cluster"]).is_ok());
         assert!(parse(&["cluster", "--json", "--counters"]).is_ok());
         assert!(parse(&[

@@ -374,6 +374,7 @@ fn consts() -> Vec<(&'static str, u64)> {
         ("HWERR_CL_R_TIMEOUT", u64::from(CL_R_TIMEOUT)),
         ("HWERR_CL_R_ADMIN", u64::from(CL_R_ADMIN)),
         ("HWERR_CL_R_KDUMP", u64::from(CL_R_KDUMP)),
+        ("HWERR_CL_R_DUMPED", u64::from(CL_R_DUMPED)),
         ("HWERR_CL_R_NR", u64::from(CL_R_NR)),
         ("HWERR_CRASH_VALID", u64::from(CRASH_VALID)),
         ("HWERR_CRASH_NONE", u64::from(CRASH_NONE)),

@@ -9,6 +9,7 @@ export HASYS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hasys
 export KSRC ?= $(HASYS_CACHE)/src/linux-7.2
 export BINDGEN ?= $(HASYS_CACHE)/cargo/bin/bindgen
 export VNG ?= $(HASYS_CACHE)/venv/bin/vng
+export HASYS_FENCE_AGENTS ?= $(HASYS_CACHE)/fence-agents
 # One target directory per checkout: the crates under tools/ build the modules' pure
 # files through #[path] from outside their package, and cargo's fingerprint of such a
 # file names it by absolute path, so two checkouts sharing a target directory would
@@ -50,8 +51,9 @@ help:
 	@echo '  make bench         hwerr latency/throughput and hadetect error-to-isolation figures'
 	@echo '                     on the bench kernel (no debug options) and the test kernel, one'
 	@echo '                     VM run each; then cluster_msg against corosync on two VMs of the'
-	@echo '                     bench kernel: failure detection, false positives, dying gasp'
-	@echo '                     (figures, no pass/fail)'
+	@echo '                     bench kernel: failure detection, false positives, dying gasp,'
+	@echo '                     and a panic into kdump (capture kernel, record, vmcore saved;'
+	@echo '                     fence_hasys against fence_kdump) (figures, no pass/fail)'
 	@echo
 	@echo '  make setup         install the toolchain, kernel source, bindgen, virtme-ng'
 	@echo '  make kernel        build (or reuse) the test kernel in $$HASYS_CACHE'

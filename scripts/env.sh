@@ -4,4 +4,5 @@
 : "${KSRC:=$HASYS_CACHE/src/linux-7.2}"
 : "${BINDGEN:=$HASYS_CACHE/cargo/bin/bindgen}"
 : "${VNG:=$HASYS_CACHE/venv/bin/vng}"
-export HASYS_CACHE KSRC BINDGEN VNG
+: "${HASYS_FENCE_AGENTS:=$HASYS_CACHE/fence-agents}"
+export HASYS_CACHE KSRC BINDGEN VNG HASYS_FENCE_AGENTS

@@ -14,7 +14,9 @@
 #                                 <results>/<node>/, the nodes meet in <results>/sync/
 #   guest-run.sh <results> cluster-bench  the same pair, for the benchmark against
 #                                 corosync: selftests/cluster_msg/bench.sh; figures
-#                                 in <results>/<node>/bench.txt (B's has them all)
+#                                 in <results>/<node>/bench.txt (B's has them all);
+#                                 A's capture kernel runs it again after A's panic,
+#                                 its files named *-capture.txt
 #   guest-run.sh <results> crash  one crash scenario (HASYS_CRASH=sysrq|mce) in a VM
 #                                 booted with crashkernel=: selftests/crashdump/crash.sh,
 #                                 run again by the capture kernel (HASYS_KIMAGE is the
@@ -37,8 +39,12 @@ export HASYS_MODDIR HASYS_SELFTEST_FAIL="${HASYS_SELFTEST_FAIL:-0}" HASYS_HOSTRE
 HASYS_KSELFTEST_ARGS=${HASYS_KSELFTEST_ARGS:-}
 dbg=/sys/kernel/debug
 
+# A capture kernel of the benchmark pair keeps the crashed kernel's files.
+tag=
+[ "$mode" = cluster-bench ] && [ -e /proc/vmcore ] && tag=-capture
+
 mountpoint -q $dbg || mount -t debugfs none $dbg
-dmesg >"$res/dmesg-boot.txt"
+dmesg >"$res/dmesg-boot$tag.txt"
 dmesg -C
 # The guest CPU's feature flags: make check-boot says whether LA57 was on.
 grep -m1 '^flags' /proc/cpuinfo >"$res/cpu-flags.txt"
@@ -165,7 +171,7 @@ run_crash() {
 run_cluster_bench() {
 	# Node A panics at the end: bench.sh saves its kernel log and done marker first.
 	"$HASYS_KSELFTEST/cluster_msg/bench.sh" "$HASYS_NODE" "$sync" "$res" 2>&1 |
-		cat >"$res/bench.txt"
+		cat >"$res/bench$tag.txt"
 }
 
 case $mode in
@@ -178,5 +184,5 @@ bench) run_bench >"$res/bench.txt" 2>&1 ;;
 boot) ;; # only the kernel log: make check-boot counts boots with a report
 *) echo "unknown mode $mode" >"$res/error.txt" ;;
 esac
-dmesg >"$res/dmesg.txt"
+dmesg >"$res/dmesg$tag.txt"
 echo done >"$res/done"

@@ -7,6 +7,8 @@
 #  - the Linux 7.2.x source from Debian's linux-source-7.2 package (unstable, falling back
 #    to trixie-backports), fetched through a *private* apt sources file and lists
 #    directory: the machine's own apt sources are never touched;
+#  - fence_kdump and fence_kdump_send, unpacked from Debian's fence-agents package into
+#    $HASYS_FENCE_AGENTS (make bench times them against fence_hasys);
 #  - bindgen-cli 0.72.1 (cargo install --locked) and virtme-ng (PyPI, pinned);
 #  - prints every tool's version and fails naming the missing piece.
 #
@@ -150,6 +152,24 @@ if [ ! -f "$KSRC/Makefile" ]; then
 fi
 say "kernel source: $KSRC (Debian $(cat "$KSRC/.hasys-debian-version"), $(make -s -C "$KSRC" kernelversion))"
 
+# --- 2b. fence_kdump (make bench) ---------------------------------------------------
+# Only its two C programs (libc only), unpacked rather than installed: the package's
+# dependencies (boto3, Google's API client, pexpect...) serve its other, Python agents.
+if [ ! -x "$HASYS_FENCE_AGENTS/fence_kdump" ] || [ ! -x "$HASYS_FENCE_AGENTS/fence_kdump_send" ]; then
+	tmp="$HASYS_CACHE/fence-agents.tmp"
+	rm -rf "$tmp" && mkdir -p "$tmp"
+	say "fetching fence_kdump (Debian's fence-agents) into $HASYS_FENCE_AGENTS"
+	# apt-get download runs as this user; `_apt` may not write here: no sandbox.
+	(cd "$tmp" && apt-get -o APT::Sandbox::User=root download fence-agents >download.log 2>&1) ||
+		die "apt-get download fence-agents failed (log: $tmp/download.log)"
+	dpkg -x "$tmp"/fence-agents_*.deb "$tmp/deb"
+	mkdir -p "$HASYS_FENCE_AGENTS"
+	cp "$tmp/deb/usr/sbin/fence_kdump" "$tmp/deb/usr/libexec/fence-agents/fence_kdump_send" \
+		"$HASYS_FENCE_AGENTS/" || die "fence-agents has no fence_kdump or fence_kdump_send"
+	basename "$tmp"/fence-agents_*.deb >"$HASYS_FENCE_AGENTS/package"
+	rm -rf "$tmp"
+fi
+
 # --- 3. bindgen-cli -------------------------------------------------------------------
 if ! "$BINDGEN" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
 	say "installing bindgen-cli $BINDGEN_VERSION into $HASYS_CACHE/cargo"
@@ -210,6 +230,7 @@ check qemu        qemu-system-x86_64 --version
 check busybox     busybox --help
 check kexec       kexec --version
 check rsync       rsync --version
+check fence_kdump "$HASYS_FENCE_AGENTS/fence_kdump" --version
 make -s -C "$KSRC" LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN="$BINDGEN" rustavailable \
 	>/dev/null 2>"$HASYS_CACHE/rustavailable.log" ||
 	die "kernel says Rust is not available: $(tail -n3 "$HASYS_CACHE/rustavailable.log")"

@@ -516,11 +516,17 @@ def boot_cluster(kdir, res, timeout, kselftest, moddir=TOP, mode="cluster"):
     keep.rmdir()
 
 
+# The benchmark pair's node A panics armed for kdump (bench.sh, P6): the bench
+# kernel's capture kernel (no KASAN or kmemleak) boots and saves the dump in 256M.
+BENCH_CRASH_APPEND = "crashkernel=256M"
+
+
 def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
     """Boots nodes A and B together (1 vCPU, 1 GiB each: two TCG guests on two host
     cores), each running guest-run.sh in `mode` (cluster: the tests), and serves their
-    host requests
-    (QEMU monitor stop/cont) until both have exited or `timeout` passed."""
+    host requests (QEMU monitor stop/cont) until both have exited or `timeout`
+    passed. In cluster-bench, A has a crashkernel= reservation and the bzImage to arm
+    (HASYS_KIMAGE), and both nodes the fence-agents binaries (HASYS_FENCE_AGENTS)."""
     shutil.rmtree(res, ignore_errors=True)
     for d in ("sync", "A", "B"):
         (res / d).mkdir(parents=True)
@@ -536,6 +542,12 @@ def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
                 "HASYS_HACTL": os.environ.get("HASYS_HACTL", ""),
                 "HASYS_NODE": node,
             }
+            append = "log_buf_len=16M"
+            if mode == "cluster-bench":
+                env["HASYS_KIMAGE"] = str(kdir / "arch/x86/boot/bzImage")
+                env["HASYS_FENCE_AGENTS"] = os.environ.get("HASYS_FENCE_AGENTS", "")
+                if node == "A":
+                    append += f" {BENCH_CRASH_APPEND}"
             guest = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
             guest += f" {TOP / 'scripts/guest-run.sh'} {res} {mode}"
             monitors[node] = mon_dir / f"{node}.sock"
@@ -546,7 +558,7 @@ def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
                     f"remote.port={rport}")
             cmd = [VNG, "--run", str(kdir), "--skip-modules", "--verbose", "--cpus", "1",
                    "--memory", "1G", "--rwdir", str(res), f"--qemu-opts={qemu}",
-                   "--append=log_buf_len=16M", "--exec", guest]
+                   f"--append={append}", "--exec", guest]
             if not kvm:
                 cmd.insert(3, "--disable-kvm")
             log = open(res / f"vng-{node}.log", "w")
@@ -751,14 +763,20 @@ def cluster_bench(args):
         with vm_lock():
             boot_cluster(args.kdir, res, args.timeout, kst, args.moddir.resolve(),
                          mode="cluster-bench")
-    for node in CLUSTER_NODES:
-        out = res / node / "bench.txt"
+    for node, name in (("A", "bench.txt"), ("A", "bench-capture.txt"), ("B", "bench.txt")):
+        out = res / node / name
         print(f"--- node {node}: {out}")
-        print(out.read_text(errors="replace") if out.exists() else "(no bench.txt)")
+        print(out.read_text(errors="replace") if out.exists() else f"(no {name})")
     v = Verdict()
     print("cluster bench (two VMs):")
     for node in CLUSTER_NODES:
         judge_node(res, node, "cluster-bench", v, tests=False)
+    # A's capture kernel (P6), when A was armed and its capture kernel started.
+    cap = res / "A" / "dmesg-boot-capture.txt"
+    if cap.exists():
+        judge_log(cap, v, "cluster-bench A capture kernel: dmesg: boot clean")
+        judge_log(res / "A" / "dmesg-capture.txt", v,
+                  "cluster-bench A capture kernel: dmesg: no WARN/BUG/KASAN/lockdep report")
     print(f"{len(v.passed)} passed, {len(v.failed)} failed")
     return 0 if v.passed and not v.failed else 1
 

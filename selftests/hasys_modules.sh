@@ -20,3 +20,9 @@ hasys_ko() {
 	p=$(grep -E "(^|/)$1\.(o|ko)\$" "$HASYS_MODDIR/modules.order") || return 1
 	echo "$HASYS_MODDIR/${p%.*}.ko"
 }
+
+# The crash record's address on this kernel's command line (crashdump.record_addr=,
+# what `hactl crash arm` gives a capture kernel); empty without one.
+hasys_record_addr() {
+	tr ' ' '\n' </proc/cmdline | sed -n 's/^crashdump\.record_addr=//p' | tail -n 1
+}

@@ -27,10 +27,23 @@
 #        normal-path gasps (a fatal hwerr record on A: the gasp goes through the
 #        socket, not netpoll; A is disabled and enabled again after each), then one
 #        real panic (sysrq c: the netpoll gasp from the panic notifier), after
-#        which B also times corosync dropping A. A's VM ends with the panic, so A
-#        saves its kernel log and its done marker first.
+#        which B also times corosync dropping A. A saves its kernel log and its
+#        done marker first.
+#   P6   the same panic, with A armed for kdump (`hactl crash arm`; vmtest.py boots
+#        A with crashkernel=): its capture kernel runs this script again (stage
+#        "capture": /proc/vmcore exists), brings eth0 up, starts fence_kdump_send
+#        (fence-agents, its defaults) and cluster_msg (dumping notices), publishes
+#        the crash record, saves the dump (`hactl crash save`: makedumpfile -d 31),
+#        then reads the whole unfiltered vmcore once; it sends its milestones to B
+#        (crash_watch.py send). B (crash_watch.py watch) times them from A's T0,
+#        and three fence agents started before the panic: fence_hasys with its
+#        defaults (the gasp counts), fence_hasys counting only the capture kernel's
+#        notices (reasons kdump,dumped), and fence_kdump (fence-agents, its
+#        defaults but the timeout). A's VM ends after the capture stage.
 #
-# Every wait is bounded. Needs HASYS_MODDIR and HASYS_HACTL.
+# Every wait is bounded. Needs HASYS_MODDIR and HASYS_HACTL; for P6 HASYS_KIMAGE
+# (the bzImage A's capture kernel boots) and HASYS_FENCE_AGENTS (fence_kdump and
+# fence_kdump_send, from `make setup`).
 
 . "$(dirname "$0")/hasys_modules.sh"
 say() { echo "$*"; }
@@ -47,9 +60,16 @@ PKT=$HERE/cluster_pkt
 CM=/sys/kernel/ha/cluster_msg
 DBG=/sys/kernel/debug
 T0_PORT=5999
+WATCH_PORT=5998
+WATCH=$HERE/crash_watch.py
+FENCE=$HASYS_MODDIR/tools/pacemaker/fence_hasys
+FA=${HASYS_FENCE_AGENTS:-}
 DETECT_RUNS=5
 STRESS_S=30
 GASPS=50
+# P6: how long B's watcher and fence agents wait for A's capture kernel (TCG: its
+# boot, the save and the unfiltered read take minutes).
+P6_TIMEOUT=900
 CSLOG=/tmp/corosync.log
 
 pair_role "$role" || exit 2
@@ -153,6 +173,62 @@ finish() {
 	echo done >"$OUT/done"
 }
 
+# --- P6: A's capture kernel ----------------------------------------------------------
+
+# This kernel's CLOCK_BOOTTIME in ms (/proc/uptime: 10 ms steps).
+uptime_ms() { local u; read -r u _ </proc/uptime; echo $((10#${u/./} * 10)); }
+
+# What a kdump initramfs does, each step's time noted: the network, fence_kdump_send
+# (first: the incumbent gets the earlier start), cluster_msg (its dumping notices),
+# the crash record, the dump; then one read of the whole unfiltered vmcore (the cost
+# of `cp /proc/vmcore`). The milestones go to B, the sizes to the sync directory.
+capture() {
+	local user net= fks= cm= rec= saved= sender= addr d t save_ms=- copy_ms=- filtered full
+	user=$(uptime_ms)
+	say "== P6: node A's capture kernel $(uname -r), $(awk '/MemTotal/ { print $2 " kB" }' /proc/meminfo)"
+	pair_net && net=$(uptime_ms) || say "  network setup failed"
+	if [ -x "$FA/fence_kdump_send" ]; then
+		"$FA/fence_kdump_send" -v "$IP_B" >"$OUT/fence_kdump_send.txt" 2>&1 &
+		sender=$! fks=$(uptime_ms)
+	else
+		say "  no fence_kdump_send (HASYS_FENCE_AGENTS: make setup fetches it)"
+	fi
+	setup_cm && cm=$(uptime_ms) || say "  cluster_msg setup failed"
+	say "  cluster_msg: $(cat $CM/state 2>/dev/null)"
+	addr=$(hasys_record_addr)
+	insmod "$(hasys_ko crashdump)" record_addr="$addr" &&
+		[ "$(cat /sys/kernel/ha/crashdump/status)" = valid ] && rec=$(uptime_ms)
+	say "  crash record at ${addr:-none}: $(cat /sys/kernel/ha/crashdump/status 2>/dev/null)"
+	t=$(uptime_ms)
+	if "$HACTL" crash save "$OUT/saved" --json >"$OUT/save.json" 2>&1; then
+		saved=$(uptime_ms) save_ms=$((saved - t))
+	else
+		say "  hactl crash save failed: $(tail -c 300 "$OUT/save.json")"
+	fi
+	d=$(ls -d "$OUT"/saved/*/ 2>/dev/null | head -n 1)
+	filtered=$(stat -c %s "$d/vmcore" 2>/dev/null) full=$(stat -c %s /proc/vmcore)
+	say "  cluster_msg after the save: $(cat $CM/state 2>/dev/null)"
+	t=$(uptime_ms)
+	timeout 900 dd if=/proc/vmcore of=/dev/null bs=1M 2>/dev/null && copy_ms=$(($(uptime_ms) - t))
+	echo "save_ms=$save_ms filtered=${filtered:--} full=$full copy_ms=$copy_ms" >"$SYNC/p6-sizes"
+	say "  $(cat "$SYNC/p6-sizes")"
+	[ -n "$sender" ] && kill "$sender"
+	set -- kernel=0 userspace=$user
+	[ -n "$net" ] && set -- "$@" network=$net
+	[ -n "$fks" ] && set -- "$@" fence_kdump_send=$fks
+	[ -n "$cm" ] && set -- "$@" cluster_msg=$cm
+	[ -n "$rec" ] && set -- "$@" record=$rec
+	[ -n "$saved" ] && set -- "$@" saved=$saved
+	say "  milestones (ms of this kernel's clock): $*"
+	"$WATCH" send "$IP_B" $WATCH_PORT "$@"
+	echo 0 >$CM/enabled
+}
+
+if [ -e /proc/vmcore ]; then
+	[ "$role" = A ] && capture
+	exit 0
+fi
+
 say "== cluster_msg and corosync, two VMs: this is node $role (id $me)"
 say "kernel: $(uname -r) $(uname -v)"
 [ -x "$HACTL" ] || { say "HASYS_HACTL is not set to the hactl binary: no figures"; exit 1; }
@@ -164,6 +240,19 @@ if setup_cs; then
 	say "corosync: $(corosync -v | head -n 1), started (pid $COROSYNC)"
 else
 	say "corosync: not found (make setup installs it): cluster_msg figures only"
+fi
+# P6: A armed for kdump (its VM has the crashkernel= reservation). The sync
+# directory is new for every run (vmtest.py), so no kdump-armed is left from before.
+if [ "$role" = A ]; then
+	if [ -z "${HASYS_KIMAGE:-}" ]; then
+		say "kdump: HASYS_KIMAGE not set: P6 has the dying gasp only"
+	elif insmod "$(hasys_ko crashdump)" &&
+		"$HACTL" crash arm --kernel "$HASYS_KIMAGE" >"$OUT/arm.txt" 2>&1; then
+		say "kdump: armed (hactl crash arm), crashkernel: $(cat /sys/kernel/kexec/crash_size) bytes"
+		signal kdump-armed
+	else
+		say "kdump: not armed, P6 has the dying gasp only: $(tail -c 300 "$OUT/arm.txt" 2>/dev/null)"
+	fi
 fi
 barrier started 180 || { finish; exit 1; }
 say "cluster_msg: node $peer up after $(cm_wait $peer=up 60000) ms"
@@ -292,13 +381,34 @@ if [ "$role" = B ]; then
 	# then A goes.
 	both_up
 	barrier panic-prep 300
+	# P6's watcher and its fence agents first, then P3's agent for the gasp.
+	p6_timeout=120
+	[ -e "$SYNC/kdump-armed" ] && p6_timeout=$P6_TIMEOUT
+	set -- "fence_hasys=$FENCE -o off -n 1 --timeout $p6_timeout --hactl $HACTL" \
+		"fence_hasys_kdump=$FENCE -o off -n 1 --timeout $p6_timeout --reasons kdump,dumped --hactl $HACTL"
+	if [ -x "$FA/fence_kdump" ]; then
+		set -- "$@" "fence_kdump=$FA/fence_kdump -v -n $IP_A -t $p6_timeout"
+	else
+		say "  no fence_kdump (HASYS_FENCE_AGENTS: make setup fetches it)"
+	fi
+	timeout $((p6_timeout + 60)) "$WATCH" watch $WATCH_PORT "$SYNC/crash-ready" \
+		$p6_timeout "$OUT" "$@" >"$OUT/p6.txt" 2>&1 &
+	watcher=$!
 	timeout 150 "$CB" gasp $T0_PORT 1 $MAC_A 1 "$SYNC/panic-ready" - 120000 \
 		$([ -n "$COROSYNC" ] && echo cs) >"$OUT/gasp-panic.txt" 2>&1 &
 	agent=$!
-	await panic-ready 60 && sleep 2 && signal panic-go
+	if await panic-ready 60; then
+		await crash-ready 60 || say "  (P6: the fence agents' watcher is not ready: $(head -c 300 "$OUT/p6.txt"))"
+		sleep 2
+		signal panic-go
+	fi
 	wait $agent
 	say "  real panic (netpoll gasp from the panic notifier):"
 	sed 's/^/    /' "$OUT/gasp-panic.txt"
+	say
+	say "== P6: the same panic, $([ -e "$SYNC/kdump-armed" ] || echo "not ")armed for kdump: A's capture kernel and the fence agents"
+	wait $watcher
+	sed 's/^/    /' "$OUT/p6.txt"
 else
 	if await gasp-ready 60; then
 		sent=0
@@ -330,9 +440,9 @@ else
 	finish
 	await panic-go 180
 	say "  A panics now (sysrq c), after a T0 datagram to B (kernel.panic=1)"
-	"$CB" send $IP_B $T0_PORT T0-panic /proc/sysrq-trigger c
+	"$CB" send $IP_B $T0_PORT,$WATCH_PORT T0-panic /proc/sysrq-trigger c
 	sleep 30
-	exit 1 # not reached
+	exit 1 # not reached: the capture kernel runs this script again (P6)
 fi
 
 # --- B: the figures --------------------------------------------------------------------
@@ -385,6 +495,29 @@ else
 fi
 row "real panic, corosync drops A" "$pc"
 row "ratio corosync / cluster_msg (agent woke)" "$(ratio "$pc" "$pw")"
+# mark <name>, agent_ms <name>: P6's times (ms from T0) in crash_watch.py's lines;
+# agent <name>: the time and the agent's exit status.
+mark() { awk -v n="$1" '$1 == "mark" && $2 == n { sub("ms=", "", $3); print $3 }' "$OUT/p6.txt"; }
+agent_ms() { awk -v n="$1" '$1 == "agent" && $2 == n { sub("ms=", "", $3); print $3 }' "$OUT/p6.txt"; }
+agent() { echo "$(agent_ms "$1") ms (exit $(awk -v n="$1" '$1 == "agent" && $2 == n { sub("rc=", "", $4); print $4 }' "$OUT/p6.txt"))"; }
+secs() { awk -v v="$1" 'BEGIN { if (v ~ /^[0-9.]+$/) printf "%.1f s", v / 1000; else print "-" }'; }
+mb() { awk -v v="$1" 'BEGIN { if (v ~ /^[0-9]+$/) printf "%.1f MB", v / 1048576; else print "-" }'; }
+say "P6 kdump, the same panic, from A's T0 at B:"
+if [ -e "$SYNC/kdump-armed" ]; then
+	row "capture kernel's clock starts" "$(secs "$(mark kernel)")"
+	row "capture kernel's userspace" "$(secs "$(mark userspace)")"
+	row "its network up (then fence_kdump_send, cluster_msg)" "$(secs "$(mark network)")"
+	row "crash record published (crashdump status valid)" "$(secs "$(mark record)")"
+	row "vmcore saved (hactl crash save, makedumpfile -d 31)" "$(secs "$(mark saved)")"
+	sizes=$(cat "$SYNC/p6-sizes" 2>/dev/null)
+	row "vmcore: filtered (saved) / unfiltered (/proc/vmcore)" "$(mb "$(field "$sizes" filtered)") / $(mb "$(field "$sizes" full)") ($(ratio "$(field "$sizes" full)" "$(field "$sizes" filtered)") smaller)"
+	row "save time: filtered / one read of the unfiltered" "$(secs "$(field "$sizes" save_ms)") / $(secs "$(field "$sizes" copy_ms)")"
+fi
+row "fenced: fence_hasys, defaults (the gasp counts)" "$(agent fence_hasys)"
+row "fenced: fence_hasys, reasons kdump,dumped" "$(agent fence_hasys_kdump)"
+row "fenced: fence_kdump (fence_kdump_send, -i 10)" "$(agent fence_kdump)"
+row "ratio fence_kdump / fence_hasys defaults" "$(ratio "$(agent_ms fence_kdump)" "$(agent_ms fence_hasys)")"
+row "ratio fence_kdump / fence_hasys kdump,dumped" "$(ratio "$(agent_ms fence_kdump)" "$(agent_ms fence_hasys_kdump)")"
 
 echo 0 >$CM/enabled
 for m in cluster_msg hwerr; do rmmod $m 2>/dev/null; done

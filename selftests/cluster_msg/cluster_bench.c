@@ -28,10 +28,11 @@
  *	the down (state=down:timeout, down_ms). It also notes the last frame from
  *	<peer-mac> (how long the peer had been silent on the wire). One line per
  *	sample, and a note line for anything unusual.
- *   cluster_bench send <ip> <port> <message> <file> <data>
- *	Opens <file>, sends <message> to <ip>:<port> over UDP, waits until the kernel
+ *   cluster_bench send <ip> <port>[,<port>...] <message> <file> <data>
+ *	Opens <file>, sends <message> to <ip>:<port> over UDP (to each port in turn,
+ *	when there are several: one T0 for each listener), waits until the kernel
  *	says the datagram was handed to the NIC's driver (a software transmit
- *	timestamp; at most 200 ms), then writes <data> to <file>
+ *	timestamp; at most 200 ms each), then writes <data> to <file>
  *	(/proc/sysrq-trigger "c", or hwerr's debugfs inject "1 4"): the T0 datagram
  *	leaves just before the trigger, with no fork or exec in between. Without the
  *	wait, a T0 held back in the qdisc (its queue stopped until the next transmit
@@ -501,27 +502,36 @@ static int64_t wait_tx_stamp(int s, int ms)
 
 static int cmd_send(int argc, char **argv)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])) };
+	struct sockaddr_in a = { .sin_family = AF_INET };
 	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
 		    SOF_TIMESTAMPING_OPT_TSONLY;
+	const char *port;
 	int s, fd;
-	int64_t waited;
 	size_t len;
 
 	if (argc != 7 || inet_pton(AF_INET, argv[2], &a.sin_addr) != 1)
-		return fprintf(stderr, "usage: send <ip> <port> <message> <file> <data>\n"), 2;
+		return fprintf(stderr, "usage: send <ip> <port>[,<port>...] <message> <file> <data>\n"), 2;
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)))
 		return fail("UDP socket");
 	fd = open(argv[5], O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(argv[5]);
-	if (sendto(s, argv[4], strlen(argv[4]), 0, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return fail("sendto");
-	waited = wait_tx_stamp(s, 200);
-	if (waited < 0 || waited > 1000000)
-		fprintf(stderr, "cluster_bench: %s reached the driver %s%.1f ms\n", argv[4],
-			waited < 0 ? "not within " : "after ", waited < 0 ? 200.0 : ms(waited));
+	for (port = argv[3]; port; port = strchr(port, ',') ? strchr(port, ',') + 1 : NULL) {
+		int64_t waited;
+		int p = atoi(port);
+
+		if (p <= 0 || p > 65535)
+			return fprintf(stderr, "cluster_bench: bad port in %s\n", argv[3]), 2;
+		a.sin_port = htons(p);
+		if (sendto(s, argv[4], strlen(argv[4]), 0, (struct sockaddr *)&a, sizeof(a)) < 0)
+			return fail("sendto");
+		waited = wait_tx_stamp(s, 200);
+		if (waited < 0 || waited > 1000000)
+			fprintf(stderr, "cluster_bench: %s to port %d reached the driver %s%.1f ms\n",
+				argv[4], p, waited < 0 ? "not within " : "after ",
+				waited < 0 ? 200.0 : ms(waited));
+	}
 	len = strlen(argv[6]);
 	if (write(fd, argv[6], len) != (ssize_t)len)
 		return fail(argv[5]);

@@ -50,9 +50,6 @@ UC_MCGSTATUS=0x6
 # json <expr>: evaluates a Python expression over the JSON on stdin, bound to `d`.
 json() { "$PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1" 2>/dev/null; }
 
-# The record's address from this kernel's command line.
-cmdline_addr() { tr ' ' '\n' </proc/cmdline | sed -n 's/^crashdump\.record_addr=//p' | tail -n 1; }
-
 # mce_sw <addr>: one corrected MCE through mce-inject (software: the decode chain).
 mce_sw() {
 	echo sw >$INJ/flags && echo 0 >$INJ/cpu && echo $CE_STATUS >$INJ/status &&
@@ -150,7 +147,7 @@ stage2() {
 	ktap_print_header
 	# The fatal MCE's test is the mce scenario's only.
 	if [ "$SCEN" = mce ]; then ktap_set_plan 8; else ktap_set_plan 11; fi
-	addr=$(cmdline_addr)
+	addr=$(hasys_record_addr)
 	ktap_print_msg "capture kernel: $(uname -r), record_addr ${addr:-none}, $(awk '/MemTotal/ { print $2 " kB" }' /proc/meminfo)"
 	ktap_check "crashdump loads with the address from the command line" eval \
 		'insmod "$(hasys_ko hwerr)" && insmod "$(hasys_ko crashdump)" record_addr="$addr"'

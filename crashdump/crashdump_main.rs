@@ -33,6 +33,12 @@ mod sysfs;
 #[path = "../include/uapi/linux/hwerr.rs"]
 mod abi;
 
+// The CRC-32 the record codec checksums with, shared with kexec_handoff and
+// userspace (tools/crashdump-core, tools/handoff-core).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/crc32.rs"]
+mod crc32;
+
 // The pure record codec, shared with userspace (tools/crashdump-core), which uses
 // all of its `pub` items.
 #[allow(dead_code, unreachable_pub)]

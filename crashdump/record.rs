@@ -6,8 +6,9 @@
 //! Pure logic: no allocation, no clock, no panic on any input, bounded time.
 //!
 //! This file builds in `crashdump.ko` and in the userspace crate
-//! `tools/crashdump-core` (tests, fuzzing, `hactl crash`). It uses only `core` and
-//! depends on no other file of the module.
+//! `tools/crashdump-core` (tests, fuzzing, `hactl crash`). It uses only `core` and,
+//! of the other files, only the shared CRC-32 (`include/hasys/crc32.rs`, included by
+//! both as `crate::crc32`).
 //!
 //! A running kernel keeps a record in a physically contiguous region of
 //! [`REGION_SIZE`] bytes and rewrites it when it panics or dies; a kdump capture kernel
@@ -78,6 +79,14 @@
 //! log tail, and [`Writer::finish`] writes the header and the checksum, the magic
 //! last. `total_size` is the end of the part of the log area used, so everything
 //! before it is covered. A record torn mid-write has no magic, or a wrong checksum.
+
+use crate::crc32::{crc32_zeroed, crc_update};
+
+// Where the codec's users found the CRC before it moved to include/hasys/crc32.rs;
+// unused in `crashdump.ko`, whose `record` module is private.
+/// CRC-32 (zlib's), from `include/hasys/crc32.rs`.
+#[allow(unused_imports)]
+pub use crate::crc32::crc32;
 
 /// `"HSCR"` as bytes in memory.
 pub const MAGIC: u32 = 0x5243_5348;
@@ -264,53 +273,6 @@ impl Invalid {
     }
 }
 
-/// The reflected CRC-32 polynomial (IEEE 802.3).
-const CRC_POLY: u32 = 0xEDB8_8320;
-
-/// The byte-at-a-time table, built at compile time.
-static CRC_TABLE: [u32; 256] = crc_table();
-
-// Evaluated at compile time only (`CRC_TABLE`): an overflow or an index out of
-// bounds here fails the build, it cannot panic at run time.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn crc_table() -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut i = 0usize;
-    let mut n = 0u32;
-    while i < 256 {
-        let mut c = n;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                CRC_POLY ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-        n += 1;
-    }
-    table
-}
-
-/// Runs the CRC register `crc` (not inverted) over `data`.
-fn crc_update(mut crc: u32, data: &[u8]) -> u32 {
-    for &b in data {
-        let [low, ..] = crc.to_le_bytes();
-        let t = CRC_TABLE.get(usize::from(low ^ b)).copied().unwrap_or(0);
-        crc = t ^ (crc >> 8);
-    }
-    crc
-}
-
-/// CRC-32 of `data`, as zlib's `crc32()` computes it: `crc32(b"123456789")` is
-/// `0xCBF43926`.
-pub fn crc32(data: &[u8]) -> u32 {
-    !crc_update(!0, data)
-}
-
 /// Offset of `total_size`.
 const TOTAL_SIZE_OFF: usize = 8;
 /// Offset of `crc`.
@@ -326,14 +288,7 @@ const RESERVED_OFF: usize = RELEASE_OFF + RELEASE_LEN;
 /// CRC-32 with the `crc` field taken as 0. What [`Writer::finish`] stores and
 /// [`parse`] compares; `covered` shorter than the header is taken as it is.
 pub fn checksum(covered: &[u8]) -> u32 {
-    let Some((head, rest)) = covered.split_at_checked(CRC_OFF) else {
-        return crc32(covered);
-    };
-    let crc = crc_update(!0, head);
-    let (field, rest) = rest.split_at_checked(4).unwrap_or((rest, &[]));
-    let zeros = [0u8; 4];
-    let crc = crc_update(crc, zeros.get(..field.len()).unwrap_or(&zeros));
-    !crc_update(crc, rest)
+    crc32_zeroed(covered, CRC_OFF, 4)
 }
 
 /// Zeroes the magic at the start of `buf` (as much of it as `buf` holds): what is

@@ -9,7 +9,10 @@
 //! kexec through sysfs.
 //!
 //! At this stage the module registers its directory `/sys/kernel/ha/kexec_handoff/` through
-//! hwerr's API, which is also what makes it depend on `hwerr.ko`.
+//! hwerr's API, which is also what makes it depend on `hwerr.ko`, and builds the pure
+//! parts of the handoff: the KHO blob format (`blob.rs`) and the handoff's phases
+//! (`phase.rs`), which `tools/handoff-core` builds and tests in userspace.
+//! Documentation/hasys/kexec_handoff.rst describes them and what comes next.
 
 use kernel::prelude::*;
 
@@ -20,6 +23,19 @@ mod hwerr;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../include/uapi/linux/hwerr.rs"]
 mod abi;
+
+// The pure parts, shared with userspace (tools/handoff-core), which uses all of their
+// `pub` items. Nothing in the module calls them yet: the sysfs interface and the KHO
+// glue of issue 12's next step will.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/crc32.rs"]
+mod crc32;
+
+#[allow(dead_code, unreachable_pub)]
+mod blob;
+
+#[allow(dead_code, unreachable_pub)]
+mod phase;
 
 module! {
     type: KexecHandoffModule,

@@ -701,7 +701,11 @@ fn is_fatal_hw(rec: &Record) -> bool {
     rec.hdr.severity == abi::SEV_FATAL
         && !matches!(
             rec.hdr.source,
-            abi::SRC_LOST | abi::SRC_HADETECT | abi::SRC_CLUSTER | abi::SRC_CRASH
+            abi::SRC_LOST
+                | abi::SRC_HADETECT
+                | abi::SRC_CLUSTER
+                | abi::SRC_CRASH
+                | abi::SRC_HANDOFF
         )
 }
 

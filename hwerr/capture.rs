@@ -357,6 +357,18 @@ fn drain_pending(log: &Log) {
     log.wake_pending();
 }
 
+/// Puts everything captured but not logged yet into `log`: the NMI captures the
+/// irq_work has not delivered, the capture losses, and the pending storm summaries
+/// (a handoff's seal, so that nothing captured before it stays behind).
+///
+/// Context: process, may sleep.
+pub(crate) fn flush(log: &Log) {
+    // SAFETY: Process context.
+    unsafe { ffi::hwerr_kick_sync() };
+    drain_pending(log);
+    log.flush_storms(true);
+}
+
 /// See `hwerr_capture_begin()` in `percpu_capture.h`. Context: any.
 #[no_mangle]
 extern "C" fn hwerr_capture_begin(source: u8, severity: u8) -> *mut Record {

@@ -154,7 +154,7 @@ const EMPTY: Record = Record {
         version: 0,
         source: 0,
         severity: 0,
-        reserved0: 0,
+        boot: 0,
         flags: 0,
         cpu: 0,
         count: 0,

@@ -102,10 +102,11 @@ impl Consumer {
         unsafe { &*self.log }
     }
 
-    /// Whether `rec` is this consumer's own report, or a previous boot's record, which
-    /// it does not want.
+    /// Whether `rec` is this consumer's own report, or a previous boot's record (one
+    /// crashdump re-emitted, or one a kexec handoff carried), which it does not want.
     fn skips(&self, rec: &Record) -> bool {
-        if rec.hdr.flags & abi::F_PREVIOUS_BOOT != 0 && !self.previous {
+        let previous = rec.hdr.flags & abi::F_PREVIOUS_BOOT != 0 || rec.hdr.boot != 0;
+        if previous && !self.previous {
             return true;
         }
         if self.own {

@@ -20,6 +20,7 @@
 //! - [`cper`]: CPER section decoding;
 //! - [`severity`]: how each source's reports are graded (pure logic, also userspace);
 //! - [`sync`]: the IRQ-safe spinlock and keyed wait queue 7.2 lacks;
+//! - [`handoff`], `kho.c`: the log across a planned kexec handoff (KHO);
 //! - `inject`: the debugfs test interface (`CONFIG_HASYS_HWERR_INJECT` only).
 
 use kernel::{prelude::*, sync::Arc};
@@ -35,6 +36,17 @@ mod abi;
 
 mod capture;
 mod chardev;
+// The shared CRC-32 and KHO blob format (also built in tools/handoff-core), and the
+// KHO blobs (hwerr exports their C side to every module: kho.c).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/crc32.rs"]
+mod crc32;
+mod handoff;
+#[path = "../include/hasys/kho.rs"]
+mod kho;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/kho_blob.rs"]
+mod kho_blob;
 // Shared with userspace (tools/hwerr-core) as well.
 #[allow(dead_code, unreachable_pub)]
 mod coalesce;
@@ -129,6 +141,7 @@ struct HwerrModule {
     _component: api::Component,
     _tree: SysfsTree,
     _capture: capture::Capture,
+    _handoff: handoff::Unload,
 }
 
 impl kernel::Module for HwerrModule {
@@ -140,6 +153,8 @@ impl kernel::Module for HwerrModule {
             rate: *module_parameters::storm_rate.value(),
         };
         let log = Arc::pin_init(log::Log::with_storms(records as usize, storms)?, GFP_KERNEL)?;
+        // The log a kexec handoff carried, before anything new is logged.
+        handoff::restore(&log);
         let capture = capture::Capture::start(log.clone())?;
         let tree = SysfsTree::new()?;
         let component = api::Component::with_groups(c"hwerr", &capture::sysfs_groups())?;
@@ -158,6 +173,7 @@ impl kernel::Module for HwerrModule {
             _component: component,
             _tree: tree,
             _capture: capture,
+            _handoff: handoff::Unload,
         })
     }
 }

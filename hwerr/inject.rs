@@ -17,6 +17,9 @@
 //! is dropped and counted. Reading shows the last run: requested, captured, dropped,
 //! the index of the first drop (-1 if none), the nanoseconds the loop took and the CPU.
 //!
+//! `/sys/kernel/debug/hwerr/handoff_corrupt` (mode 0200): `1` makes the next kexec
+//! handoff's seal corrupt the log's blob, for the test of the next kernel's refusal.
+//!
 //! Context: process (the debugfs callbacks).
 
 use core::fmt;
@@ -173,10 +176,29 @@ fn write(data: &Inject, reader: &mut UserSliceReader) -> Result {
     Ok(())
 }
 
-/// The `hwerr` debugfs directory and its `inject` file; removed on drop.
+/// `handoff_corrupt`: writing `1` makes the next handoff's seal corrupt the log's
+/// blob after sealing it (`handoff.rs`), `0` undoes it: the test of a corrupted
+/// subtree across a real kexec (`selftests/kexec_handoff/handoff.sh`).
+fn corrupt(_: &(), reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 4];
+    let len = reader.len();
+    let bytes = buf.get_mut(..len).ok_or(EINVAL)?;
+    reader.read_slice(bytes)?;
+    let on = match &*bytes {
+        b"1" | b"1\n" => true,
+        b"0" | b"0\n" => false,
+        _ => return Err(EINVAL),
+    };
+    crate::handoff::CORRUPT_AT_SEAL.store(on, kernel::sync::atomic::Relaxed);
+    Ok(())
+}
+
+/// The `hwerr` debugfs directory and its `inject` and `handoff_corrupt` files;
+/// removed on drop.
 pub(crate) struct InjectFs {
-    // Dropped before `_dir`: no callback runs once the file is gone.
+    // Dropped before `_dir`: no callback runs once the files are gone.
     _file: Pin<KBox<debugfs::File<Inject>>>,
+    _corrupt: Pin<KBox<debugfs::File<()>>>,
     _dir: debugfs::Dir,
 }
 
@@ -203,8 +225,13 @@ impl InjectFs {
             ),
             GFP_KERNEL,
         )?;
+        let corrupt = KBox::pin_init(
+            dir.write_callback_file(c"handoff_corrupt", (), &corrupt),
+            GFP_KERNEL,
+        )?;
         Ok(Self {
             _file: file,
+            _corrupt: corrupt,
             _dir: dir,
         })
     }

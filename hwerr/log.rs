@@ -270,6 +270,44 @@ impl Log {
         Some((n, guard.ring.next_seq() - 1))
     }
 
+    /// A handoff's seal: calls `f` on the newest records, at most `max`, oldest
+    /// first, then freezes the log (`Ring::freeze`), in one hold of the lock, so that
+    /// no record slips between the copy and the freeze (`f` must not sleep or take
+    /// the log). Returns how many it copied and how many the log held.
+    ///
+    /// Context: any but NMI.
+    pub(crate) fn seal(&self, max: usize, f: impl FnMut(&Record)) -> (usize, u64) {
+        let mut guard = self.ring.lock();
+        let ring = &mut guard.ring;
+        let n = ring.for_newest(max, f);
+        ring.freeze();
+        (n, ring.len())
+    }
+
+    /// Puts the records a handoff carried into a log nothing was appended to yet: the
+    /// log continues at `first_seq`, and each record keeps the sequence number it had
+    /// (the caller checked that they are consecutive from `first_seq`). No wake-up:
+    /// nobody reads the log yet.
+    ///
+    /// Fails with `EINVAL` once a record was appended, or for a record the log's
+    /// tables have no slot for (the records before it stay).
+    /// Context: module init.
+    pub(crate) fn restore(&self, first_seq: u64, recs: impl Iterator<Item = Record>) -> Result {
+        let mut guard = self.ring.lock();
+        let ring = &mut guard.ring;
+        ring.resume(first_seq)?;
+        for rec in recs {
+            ring.append(&rec)?;
+        }
+        self.published.store(ring.next_seq(), Relaxed);
+        Ok(())
+    }
+
+    /// Records the log holds at most.
+    pub(crate) fn capacity(&self) -> u64 {
+        self.ring.lock().ring.capacity()
+    }
+
     /// The ring's next sequence number, without the lock.
     pub(crate) fn next_seq(&self) -> u64 {
         self.published.load(Relaxed)

@@ -336,6 +336,7 @@ HWERR_SRC_GROUP(software, HWERR_SRC_SOFTWARE);
 HWERR_SRC_GROUP(hadetect, HWERR_SRC_HADETECT);
 HWERR_SRC_GROUP(cluster_msg, HWERR_SRC_CLUSTER);
 HWERR_SRC_GROUP(crashdump, HWERR_SRC_CRASH);
+HWERR_SRC_GROUP(kexec_handoff, HWERR_SRC_HANDOFF);
 
 /*
  * /sys/kernel/ha/hwerr/storm/{window_ms,burst,rate}: the storm coalescing
@@ -416,7 +417,7 @@ static const struct attribute_group storm_group = {
 static const struct attribute_group *hwerr_groups[] = {
 	&mce_group, &edac_group, &aer_group, &nmi_group, &ghes_group,
 	&memory_failure_group, &software_group, &hadetect_group, &cluster_msg_group,
-	&crashdump_group,
+	&crashdump_group, &kexec_handoff_group,
 	&storm_group, NULL,
 };
 

@@ -189,4 +189,37 @@ u8 hwerr_grade_mf(u32 result);
 void hwerr_cper_decode(struct hwerr_record *rec, const u8 *section_type,
 		       const u8 *data, size_t len);
 
+/* ---- The handed-over log (kho.c calls handoff.rs; handoff.rs calls kho.c) ---- */
+
+struct hwerr_handoff_restored;
+
+/**
+ * hwerr_handoff_blob_size_rs - bytes the log's blob needs (handoff.rs)
+ * @log: hwerr_capture_log().
+ *
+ * Room for the log's capacity of records, at most what 4 MiB holds.
+ * Context: any.
+ */
+size_t hwerr_handoff_blob_size_rs(const void *log);
+
+/**
+ * hwerr_handoff_seal_rs - fill and seal the log's blob (handoff.rs)
+ * @log: hwerr_capture_log().
+ * @blob: the preserved blob, @size bytes.
+ * @handoffs: handoffs the log has been through, this one included.
+ * @boot_id: 16 bytes naming this boot.
+ *
+ * Drains the captures not logged yet and the pending storm summaries, then copies
+ * the newest records that fit. Context: process, may sleep.
+ * Return: the records sealed, or -EINVAL for a blob too small for its header.
+ */
+int hwerr_handoff_seal_rs(const void *log, void *blob, size_t size, u32 handoffs,
+			  const u8 *boot_id);
+
+/*
+ * hwerr_handoff_note - keep what the log's restore at load found, for
+ * hwerr_handoff_restored() (kho.c). Context: module init, once.
+ */
+void hwerr_handoff_note(const struct hwerr_handoff_restored *r);
+
 #endif /* _HWERR_PERCPU_CAPTURE_H */

@@ -70,13 +70,15 @@ pub fn filter_is_valid(filter: &Filter) -> bool {
     filter.source_mask & !ALL.source_mask == 0 && filter.severity_mask & !ALL.severity_mask == 0
 }
 
-/// Errors of the ring's fallible operations; the kernel maps both to `EINVAL`.
+/// Errors of the ring's fallible operations; the kernel maps them to `EINVAL`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RingError {
     /// A sequence number, `whence` or storage size out of range.
     Invalid,
     /// A record whose source has no slot in the per-source tables.
     BadSource,
+    /// An append after [`Ring::freeze`]: the record is counted in [`Ring::late`].
+    Frozen,
 }
 
 /// Where one reader is.
@@ -137,6 +139,10 @@ pub struct Ring<S, C> {
     total_by_source: PerSource,
     /// Per source and severity: sequence number of the newest such record, 0 if none.
     newest: [[u64; SEV_SLOTS]; SRC_SLOTS],
+    /// Frozen by a handoff's seal: no record gets a sequence number any more.
+    frozen: bool,
+    /// Appends refused since the freeze.
+    late: u64,
 }
 
 /// How many checkpoints a ring of `capacity` records needs: enough that every
@@ -167,6 +173,8 @@ where
             evicted_by_source: [0; SRC_SLOTS],
             total_by_source: [0; SRC_SLOTS],
             newest: [[0; SEV_SLOTS]; SRC_SLOTS],
+            frozen: false,
+            late: 0,
         })
     }
 
@@ -219,6 +227,46 @@ where
         copied
     }
 
+    /// Calls `f` on the newest records, at most `max`, oldest first (a handoff's
+    /// seal copies them into the blob); returns how many. Walks at most `max`
+    /// records.
+    pub fn for_newest(&self, max: usize, mut f: impl FnMut(&Record)) -> usize {
+        let n = self.len.min(max as u64);
+        let mut seen = 0;
+        for seq in self.next_seq - n..self.next_seq {
+            if let Some(r) = self.get(seq) {
+                f(r);
+                seen += 1;
+            }
+        }
+        seen
+    }
+
+    /// Freezes the ring: every later [`Ring::append`] is refused and counted in
+    /// [`Ring::late`]. A handoff's seal freezes the log it copied, so that no record
+    /// after it takes a sequence number the next kernel's log gives again. Readers
+    /// still read what the ring holds.
+    pub fn freeze(&mut self) {
+        self.frozen = true;
+    }
+
+    /// Appends refused since [`Ring::freeze`].
+    pub fn late(&self) -> u64 {
+        self.late
+    }
+
+    /// Makes an empty ring that was never appended to continue another log's
+    /// numbering: the next record gets `next_seq` (a handoff's restore, before the
+    /// records handed over are appended with [`Ring::append`]). Fails (and changes
+    /// nothing) once a record was appended, or for sequence number 0.
+    pub fn resume(&mut self, next_seq: u64) -> Result<(), RingError> {
+        if self.next_seq != 1 || self.len != 0 || next_seq == 0 {
+            return Err(RingError::Invalid);
+        }
+        self.next_seq = next_seq;
+        Ok(())
+    }
+
     fn slot_of(&self, seq: u64) -> usize {
         // `new` guarantees a non-empty ring; `checked_rem` keeps a panic path out.
         seq.checked_rem(self.capacity()).unwrap_or(0) as usize
@@ -240,12 +288,17 @@ where
     /// Appends a copy of `rec`, assigns and returns its sequence number.
     ///
     /// Fails (and changes nothing) for a source outside the per-source tables or a
-    /// severity outside the severity slots.
+    /// severity outside the severity slots; fails once the ring is frozen (and counts
+    /// the record in [`Ring::late`]).
     pub fn append(&mut self, rec: &Record) -> Result<u64, RingError> {
         let src = usize::from(rec.hdr.source);
         let sev = usize::from(rec.hdr.severity);
         if src >= SRC_SLOTS || sev >= SEV_SLOTS {
             return Err(RingError::BadSource);
+        }
+        if self.frozen {
+            self.late = self.late.saturating_add(1);
+            return Err(RingError::Frozen);
         }
         let seq = self.next_seq;
         if seq % CHECKPOINT_EVERY == 0 {

@@ -41,8 +41,10 @@
 //!
 //! # Who calls what
 //!
-//! The caller serializes the calls (one [`Handoff`] behind the module's mutex) and
-//! drops the lock while it preserves state.
+//! The caller serializes the calls (one [`Handoff`] behind a mutex). kexec_handoff
+//! holds that mutex across a whole preparation (`state.rs`), so there its
+//! [`Handoff::prepared`] is never [`Stale`]; the table defines [`Stale`] for a caller
+//! that would drop the lock while it preserves.
 //!
 //! - [`parse_request`] and [`Handoff::request`]: the `request` attribute's store,
 //!   process context. `None` from [`parse_request`] is `-EINVAL`, [`Busy`] is

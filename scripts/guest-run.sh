@@ -21,6 +21,9 @@
 #                                 booted with crashkernel=: selftests/crashdump/crash.sh,
 #                                 run again by the capture kernel (HASYS_KIMAGE is the
 #                                 bzImage it loads)
+#   guest-run.sh <results> handoff  the handoff scenario in a VM booted with kho=on:
+#                                 selftests/kexec_handoff/handoff.sh, run again by each
+#                                 kernel its kexecs start (HASYS_KIMAGE is the bzImage)
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
@@ -168,6 +171,19 @@ run_crash() {
 	"$HASYS_KSELFTEST/crashdump/crash.sh" "$res" "$HASYS_CRASH" "$HASYS_KIMAGE"
 }
 
+run_handoff() {
+	# Each kernel a handoff starts runs this script again: each boot log is kept.
+	if [ -e "$res/stage2-kexec" ]; then
+		cp "$res/dmesg-boot.txt" "$res/dmesg-boot-3.txt"
+	elif [ -e "$res/stage1-kexec" ]; then
+		cp "$res/dmesg-boot.txt" "$res/dmesg-boot-2.txt"
+	else
+		cp "$res/dmesg-boot.txt" "$res/dmesg-boot-1.txt"
+	fi
+	[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+	"$HASYS_KSELFTEST/kexec_handoff/handoff.sh" "$res" "$HASYS_KIMAGE"
+}
+
 run_cluster_bench() {
 	# Node A panics at the end: bench.sh saves its kernel log and done marker first.
 	"$HASYS_KSELFTEST/cluster_msg/bench.sh" "$HASYS_NODE" "$sync" "$res" 2>&1 |
@@ -179,6 +195,7 @@ test) run_test ;;
 cluster) run_cluster ;;
 cluster-bench) run_cluster_bench ;;
 crash) run_crash ;;
+handoff) run_handoff ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
 bench) run_bench >"$res/bench.txt" 2>&1 ;;
 boot) ;; # only the kernel log: make check-boot counts boots with a report

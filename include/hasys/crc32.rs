@@ -10,7 +10,7 @@
 //! input. The byte-at-a-time table is built at compile time.
 //!
 //! The checksummed formats of hasys use it: the crash record (`crashdump/record.rs`)
-//! and the KHO blob (`kexec_handoff/blob.rs`). Each reaches it as `crate::crc32`: the
+//! and the KHO blob (`include/hasys/kho_blob.rs`). Each reaches it as `crate::crc32`: the
 //! modules `crashdump.ko` and `kexec_handoff.ko` include this file with
 //! `#[path = "../include/hasys/crc32.rs"] mod crc32;`, and so do the userspace crates
 //! that build those formats, `tools/crashdump-core` and `tools/handoff-core`.

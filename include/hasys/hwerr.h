@@ -161,7 +161,8 @@ bool hwerr_panic_is_hw_fatal(const char *msg);
 #define HWERR_CONSUMER_OWN_REPORTS	(1U << 0) /* also deliver this module's own reports */
 #define HWERR_CONSUMER_FROM_OLDEST	(1U << 1) /* start at the oldest logged record */
 #define HWERR_CONSUMER_PREVIOUS_BOOT	(1U << 2) /* also deliver HWERR_F_PREVIOUS_BOOT
-						   * records */
+						   * records, and records a kexec
+						   * handoff carried (hdr.boot != 0) */
 
 /**
  * struct hwerr_consumer - an in-kernel reader of the hwerr log
@@ -234,5 +235,111 @@ int __must_check hwerr_consumer_unregister(struct hwerr_consumer *consumer);
  * Context: process context, may sleep.
  */
 void hwerr_consumer_release(struct hwerr_consumer *consumer);
+
+/*
+ * Kexec HandOver (KHO) for every hasys module (hwerr/kho.c): each module that keeps
+ * state across a planned kexec handoff hands it over in one blob of its own
+ * (include/hasys/kho_blob.rs), in a KHO subtree named after it. hwerr exports these
+ * so that the KHO calls, and their traps, are in one place:
+ * Documentation/hasys/kexec_handoff.rst.
+ */
+
+/**
+ * hasys_kho_preserve - a zeroed blob of @size bytes that a kexec carries
+ * @name: the KHO subtree's name ("hasys-<module>"); copied.
+ * @size: bytes, at most 4 MiB (the buddy allocator's largest block).
+ * @alloc_size: set to the bytes really allocated (a power-of-two number of pages),
+ *	all of which the subtree names and the next kernel may read.
+ *
+ * Checks kho_is_enabled() first: with KHO off, KHO's calls oops or WARN.
+ * Context: process context, may sleep.
+ * Return: the blob (direct-mapped, physically contiguous); ERR_PTR(-EOPNOTSUPP)
+ * when KHO is disabled, -EINVAL for size 0, -E2BIG above 4 MiB, -EEXIST if the name
+ * is taken, -ENOMEM.
+ */
+void *hasys_kho_preserve(const char *name, size_t size, size_t *alloc_size);
+
+/**
+ * hasys_kho_release - undo hasys_kho_preserve(): nothing is carried any more
+ * @blob: what hasys_kho_preserve() returned.
+ *
+ * Context: process context, may sleep.
+ */
+void hasys_kho_release(void *blob);
+
+/**
+ * hasys_kho_find - the blob the previous kernel handed over under @name
+ * @name: the subtree's name.
+ * @size: set to the subtree's size in bytes.
+ *
+ * Claims the blob's folio from KHO before anything reads it, so that the blob is
+ * this kernel's memory until hasys_kho_free_found(). A blob is found once per
+ * kernel: a module loaded again finds nothing. Nothing in it is trusted: the caller
+ * validates it (kho_blob.rs's parse()) before it uses any of it.
+ * Context: process context.
+ * Return: the blob (direct-mapped), at most the folio's size; ERR_PTR(-ENOENT) when
+ * this kernel was not started by a KHO kexec, has no such subtree or restored it
+ * already, -EINVAL for a broken subtree.
+ */
+void *hasys_kho_find(const char *name, size_t *size);
+
+/**
+ * hasys_kho_free_found - give a found blob back to the page allocator
+ * @blob: what hasys_kho_find() returned, valid or not.
+ *
+ * Context: process context.
+ */
+void hasys_kho_free_found(void *blob);
+
+/**
+ * hwerr_handoff_preserve - preserve hwerr's log for a planned kexec handoff
+ *
+ * Allocates the log's blob (subtree "hasys-hwerr"), room for the log's capacity of
+ * records (at most 16383: 4 MiB). The records are copied in at the seal.
+ * Context: process context, may sleep.
+ * Return: 0; -EBUSY if preserved already; -ENODEV if hwerr is not capturing;
+ * hasys_kho_preserve()'s errors.
+ */
+int hwerr_handoff_preserve(void);
+
+/**
+ * hwerr_handoff_seal - copy the log into its preserved blob and seal it
+ *
+ * Drains the captures not logged yet, then copies the log's newest records, as many
+ * as the blob holds, oldest first, and seals the blob: the next kernel's hwerr
+ * restores them with their sequence numbers. The blob is then the next kernel's.
+ * Context: process context (the reboot notifier on the kexec path), may sleep.
+ * Return: the records sealed; -ENOENT if nothing is preserved; -ENODEV if hwerr is
+ * not capturing.
+ */
+int hwerr_handoff_seal(void);
+
+/**
+ * hwerr_handoff_release - give up the preserved log (an aborted handoff)
+ *
+ * Context: process context, may sleep. Does nothing when nothing is preserved.
+ */
+void hwerr_handoff_release(void);
+
+/* What hwerr restored at load from a handoff (hwerr_handoff_restored()). */
+struct hwerr_handoff_restored {
+	u32 handoffs;		/* handoffs the log has been through */
+	u32 carried;		/* records restored */
+	u32 lost;		/* records the old kernel could not carry */
+	u32 refused;		/* 0, or why the blob was refused (kho_blob.rs's codes;
+				 * 100 and up: its records were refused) */
+	u64 first_seq;		/* the first restored record's sequence number */
+	u64 last_seq;		/* the last one's */
+	u64 sealed_ns;		/* CLOCK_REALTIME of the old kernel's seal */
+};
+
+/**
+ * hwerr_handoff_restored - what hwerr restored from a handoff at load
+ * @out: filled on success.
+ *
+ * Context: any.
+ * Return: 0; -ENOENT when this kernel's hwerr found no log handed over.
+ */
+int hwerr_handoff_restored(struct hwerr_handoff_restored *out);
 
 #endif /* _HASYS_HWERR_H */

@@ -74,6 +74,18 @@ mod ffi {
         /// See `hwerr_report_previous()` in `include/hasys/hwerr.h`.
         pub(super) fn hwerr_report_previous(rec: *const Record) -> c_int;
 
+        /// See `hwerr_handoff_preserve()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_handoff_preserve() -> c_int;
+
+        /// See `hwerr_handoff_seal()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_handoff_seal() -> c_int;
+
+        /// See `hwerr_handoff_release()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_handoff_release();
+
+        /// See `hwerr_handoff_restored()` in `include/hasys/hwerr.h`.
+        pub(super) fn hwerr_handoff_restored(out: *mut super::HandoffRestored) -> c_int;
+
         /// See `hwerr_consumer_register()` in `include/hasys/hwerr.h`.
         pub(super) fn hwerr_consumer_register(consumer: *mut super::RawConsumer) -> c_int;
 
@@ -175,6 +187,63 @@ pub(crate) fn panic_is_hw_fatal(msg: Option<&CStr>) -> bool {
     let p = msg.map_or(core::ptr::null(), |m| m.as_char_ptr());
     // SAFETY: `p` is null or a NUL-terminated string; any context.
     unsafe { ffi::hwerr_panic_is_hw_fatal(p) }
+}
+
+/// Preserves hwerr's log for a planned kexec handoff (`hwerr_handoff_preserve()`).
+///
+/// Fails with `EBUSY` if preserved already, `ENODEV` if hwerr is not capturing,
+/// `EOPNOTSUPP` when KHO is disabled, `EEXIST`, `E2BIG` and `ENOMEM`.
+/// Context: process context, may sleep.
+pub(crate) fn handoff_preserve() -> Result {
+    // SAFETY: Process context.
+    to_result(unsafe { ffi::hwerr_handoff_preserve() })
+}
+
+/// Copies the log into its preserved blob and seals it for the next kernel
+/// (`hwerr_handoff_seal()`); the records sealed. Fails with `ENOENT` if nothing is
+/// preserved and `ENODEV` if hwerr is not capturing.
+/// Context: process context (the reboot notifier on the kexec path), may sleep.
+pub(crate) fn handoff_seal() -> Result<u32> {
+    // SAFETY: Process context.
+    let n = unsafe { ffi::hwerr_handoff_seal() };
+    to_result(n.min(0))?;
+    Ok(n.unsigned_abs())
+}
+
+/// Gives up the preserved log (`hwerr_handoff_release()`); nothing if none is.
+/// Context: process context, may sleep.
+pub(crate) fn handoff_release() {
+    // SAFETY: Process context.
+    unsafe { ffi::hwerr_handoff_release() }
+}
+
+/// `struct hwerr_handoff_restored` (`include/hasys/hwerr.h`): what hwerr restored at
+/// load from a handoff.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct HandoffRestored {
+    /// Handoffs the log has been through.
+    pub(crate) handoffs: u32,
+    /// Records restored.
+    pub(crate) carried: u32,
+    /// Records the old kernel could not carry.
+    pub(crate) lost: u32,
+    /// 0, or why the log handed over was refused.
+    pub(crate) refused: u32,
+    /// The first restored record's sequence number.
+    pub(crate) first_seq: u64,
+    /// The last one's.
+    pub(crate) last_seq: u64,
+    /// `CLOCK_REALTIME` of the old kernel's seal.
+    pub(crate) sealed_ns: u64,
+}
+
+/// What hwerr restored from a handoff at load (`hwerr_handoff_restored()`), `None`
+/// when it found no log handed over. Context: any.
+pub(crate) fn handoff_restored() -> Option<HandoffRestored> {
+    let mut out = HandoffRestored::default();
+    // SAFETY: `out` is writable for the call.
+    (unsafe { ffi::hwerr_handoff_restored(&mut out) } == 0).then_some(out)
 }
 
 /// `struct hwerr_consumer` (`include/hasys/hwerr.h`).

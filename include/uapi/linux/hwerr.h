@@ -44,7 +44,9 @@ enum hwerr_source {
 	HWERR_SRC_CLUSTER = 10,		/* cluster_msg: a membership change */
 	HWERR_SRC_CRASH = 11,		/* crashdump: the crash record of the kernel
 					 * that ran before this one */
-	HWERR_SRC_NR = 12,
+	HWERR_SRC_HANDOFF = 12,		/* kexec_handoff: a phase change of a
+					 * planned kexec handoff */
+	HWERR_SRC_NR = 13,
 };
 
 /* What HA logic can act on: hdr.severity. */
@@ -79,7 +81,9 @@ struct hwerr_header {
 	__u8 version;		/* HWERR_ABI_VERSION */
 	__u8 source;		/* enum hwerr_source */
 	__u8 severity;		/* enum hwerr_severity */
-	__u8 reserved0;
+	__u8 boot;		/* 0: captured by this kernel (HWERR_F_PREVIOUS_BOOT
+				 * records too); N: carried here through N kexec
+				 * handoffs (saturates at 255) */
 	__u16 flags;		/* HWERR_F_* */
 	__u32 cpu;		/* CPU that captured it */
 	__u32 count;		/* occurrences this record stands for (>= 1) */
@@ -249,6 +253,8 @@ struct hwerr_software {
 enum hwerr_lost_reason {
 	HWERR_LOST_CAPTURE = 1,	/* per-CPU capture storage was full: never logged */
 	HWERR_LOST_OVERRUN = 2,	/* this reader fell behind and the log wrapped */
+	HWERR_LOST_HANDOFF = 3,	/* a kexec handoff could not carry them (the old
+				 * kernel's; by_source is all 0: not known) */
 };
 
 struct hwerr_lost {
@@ -456,6 +462,47 @@ struct hwerr_crash {
 	char message[128];	/* the panic message's start, NUL-terminated */
 };
 
+/*
+ * HWERR_SRC_HANDOFF: kexec_handoff, one record per phase change of a planned kexec
+ * handoff (Documentation/hasys/kexec_handoff.rst). Severity INFO, except
+ * WARNING-like outcomes use HWERR_SEV_INFO too (nothing was harmed).
+ */
+enum hwerr_ho_phase {
+	HWERR_HO_IDLE = 0,
+	HWERR_HO_PREPARING = 1,
+	HWERR_HO_READY = 2,
+	HWERR_HO_COMMITTED = 3,
+	HWERR_HO_RESTORED = 4,
+	HWERR_HO_ABORTED = 5,
+	HWERR_HO_PHASE_NR = 6,
+};
+
+enum hwerr_ho_reason {		/* why a handoff ended ABORTED */
+	HWERR_HO_R_NONE = 0,		/* not aborted */
+	HWERR_HO_R_REQUESTED = 1,	/* "abort" was written to request */
+	HWERR_HO_R_KHO_DISABLED = 2,	/* KHO is off (no kho=on, or no scratch memory) */
+	HWERR_HO_R_PRESERVE_FAILED = 3,	/* preserving the state failed: error */
+	HWERR_HO_R_REBOOTED = 4,	/* a reboot came before the commit */
+	HWERR_HO_R_NR = 5,
+};
+
+struct hwerr_handoff {
+	__u8 from;		/* enum hwerr_ho_phase before the change */
+	__u8 to;		/* enum hwerr_ho_phase after it */
+	__u8 reason;		/* enum hwerr_ho_reason (to == ABORTED), else 0 */
+	__u8 reserved;		/* 0 */
+	__s32 error;		/* PRESERVE_FAILED: the negative errno; else 0 */
+	__u32 attempt;		/* the preparation number (prepare requests accepted) */
+	__u32 handoffs;		/* handoffs the state has been through (RESTORED) */
+	__u32 carried;		/* RESTORED: hwerr records restored; else 0 (the COMMITTED
+				 * record is logged before the seal, to be carried) */
+	__u32 lost;		/* records that could not be carried */
+	__u64 blackout_ns;	/* RESTORED: the old kernel's commit to this restore
+				 * (CLOCK_REALTIME difference), else 0 */
+	char release[64];	/* RESTORED: the old kernel's release; else this kernel's;
+				 * NUL-padded */
+};	/* 96 bytes */
+
 struct hwerr_record {
 	struct hwerr_header hdr;
 	union {
@@ -470,6 +517,7 @@ struct hwerr_record {
 		struct hwerr_hadetect hd;
 		struct hwerr_cluster cl;
 		struct hwerr_crash crash;
+		struct hwerr_handoff handoff;
 		__u8 raw[HWERR_PAYLOAD_SIZE];
 	} u;
 };

@@ -48,8 +48,10 @@ pub const SRC_HADETECT: u8 = 9;
 pub const SRC_CLUSTER: u8 = 10;
 /// crashdump: the crash record of the kernel that ran before this one.
 pub const SRC_CRASH: u8 = 11;
+/// kexec_handoff: a phase change of a planned kexec handoff.
+pub const SRC_HANDOFF: u8 = 12;
 /// Number of sources.
-pub const SRC_NR: u8 = 12;
+pub const SRC_NR: u8 = 13;
 
 /// Source names, indexed by source number (sysfs directory names, hactl output).
 pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
@@ -65,6 +67,7 @@ pub const SOURCE_NAMES: [&str; SRC_NR as usize] = [
     "hadetect",
     "cluster_msg",
     "crashdump",
+    "kexec_handoff",
 ];
 
 /// Informational.
@@ -122,6 +125,8 @@ pub const CPER_SEC_PROC: u32 = 3;
 pub const LOST_CAPTURE: u32 = 1;
 /// Lost to this reader: it fell behind and the log wrapped.
 pub const LOST_OVERRUN: u32 = 2;
+/// Lost at a kexec handoff: the old kernel could not carry them (`by_source` is 0).
+pub const LOST_HANDOFF: u32 = 3;
 
 /// `HWERR_SEEK_OLDEST`.
 pub const SEEK_OLDEST: u32 = 0;
@@ -142,8 +147,9 @@ pub struct Header {
     pub source: u8,
     /// `SEV_*`.
     pub severity: u8,
-    /// Zero.
-    pub reserved0: u8,
+    /// 0: captured by this kernel ([`F_PREVIOUS_BOOT`] records too); N: carried
+    /// here through N kexec handoffs (saturates at 255).
+    pub boot: u8,
     /// `F_*`.
     pub flags: u16,
     /// CPU that captured the record.
@@ -779,6 +785,81 @@ pub struct Crash {
     pub message: [u8; 128],
 }
 
+/// `HWERR_HO_IDLE`: no handoff under way.
+pub const HO_IDLE: u8 = 0;
+/// `HWERR_HO_PREPARING`: the state is being preserved.
+pub const HO_PREPARING: u8 = 1;
+/// `HWERR_HO_READY`: preserved; the kexec may go.
+pub const HO_READY: u8 = 2;
+/// `HWERR_HO_COMMITTED`: the kexec is under way; the state is sealed.
+pub const HO_COMMITTED: u8 = 3;
+/// `HWERR_HO_RESTORED`: this kernel restored the state a handoff carried.
+pub const HO_RESTORED: u8 = 4;
+/// `HWERR_HO_ABORTED`: the handoff was given up (`reason` says why).
+pub const HO_ABORTED: u8 = 5;
+/// `HWERR_HO_PHASE_NR`.
+pub const HO_PHASE_NR: u8 = 6;
+/// Phase names, indexed by `HO_*` phase (kexec_handoff's sysfs `state`).
+pub const HO_PHASE_NAMES: [&str; HO_PHASE_NR as usize] = [
+    "idle",
+    "preparing",
+    "ready",
+    "committed",
+    "restored",
+    "aborted",
+];
+
+/// `HWERR_HO_R_NONE`: not aborted.
+pub const HO_R_NONE: u8 = 0;
+/// `HWERR_HO_R_REQUESTED`: `abort` was written to `request`.
+pub const HO_R_REQUESTED: u8 = 1;
+/// `HWERR_HO_R_KHO_DISABLED`: KHO is off (no `kho=on`, or no scratch memory).
+pub const HO_R_KHO_DISABLED: u8 = 2;
+/// `HWERR_HO_R_PRESERVE_FAILED`: preserving the state failed (`error`).
+pub const HO_R_PRESERVE_FAILED: u8 = 3;
+/// `HWERR_HO_R_REBOOTED`: a reboot came before the commit.
+pub const HO_R_REBOOTED: u8 = 4;
+/// `HWERR_HO_R_NR`.
+pub const HO_R_NR: u8 = 5;
+/// Reason names, indexed by `HO_R_*` (kexec_handoff's sysfs `reason`).
+pub const HO_REASON_NAMES: [&str; HO_R_NR as usize] = [
+    "none",
+    "requested",
+    "kho-disabled",
+    "preserve-failed",
+    "rebooted",
+];
+
+/// `struct hwerr_handoff`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Handoff {
+    /// `HO_*` phase before the change.
+    pub from: u8,
+    /// `HO_*` phase after it.
+    pub to: u8,
+    /// `HO_R_*` when `to` is [`HO_ABORTED`], else 0.
+    pub reason: u8,
+    /// Zero.
+    pub reserved: u8,
+    /// [`HO_R_PRESERVE_FAILED`]: the negative errno; else 0.
+    pub error: i32,
+    /// The preparation number (prepare requests accepted).
+    pub attempt: u32,
+    /// Handoffs the state has been through ([`HO_RESTORED`]).
+    pub handoffs: u32,
+    /// [`HO_RESTORED`]: hwerr records restored; else 0 (the [`HO_COMMITTED`] record is
+    /// logged before the seal, so that it is carried).
+    pub carried: u32,
+    /// Records that could not be carried.
+    pub lost: u32,
+    /// [`HO_RESTORED`]: the old kernel's commit to this restore (`CLOCK_REALTIME`
+    /// difference), ns; else 0.
+    pub blackout_ns: u64,
+    /// [`HO_RESTORED`]: the old kernel's release; else this kernel's; NUL-padded.
+    pub release: [u8; 64],
+}
+
 /// `struct hwerr_source_stats`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
@@ -901,6 +982,7 @@ const _: () = {
     assert!(core::mem::size_of::<Hadetect>() == 136);
     assert!(core::mem::size_of::<Cluster>() == 64);
     assert!(core::mem::size_of::<Crash>() == 200);
+    assert!(core::mem::size_of::<Handoff>() == 96);
     assert!(core::mem::size_of::<Agent>() == 40);
     assert!(SOURCE_NAMES.len() <= SRC_SLOTS);
     assert!(core::mem::offset_of!(Cper, u) == CPER_U_OFFSET);

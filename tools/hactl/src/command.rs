@@ -27,6 +27,14 @@ pub(crate) fn shown_command<A: AsRef<OsStr>>(program: &Path, args: &[A]) -> Stri
         .join(" ")
 }
 
+/// A command line as JSON shows it: the program, then the arguments (lossy UTF-8).
+pub(crate) fn argv<A: AsRef<OsStr>>(program: &Path, args: &[A]) -> Vec<String> {
+    std::iter::once(program.as_os_str())
+        .chain(args.iter().map(AsRef::as_ref))
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// Runs `program args` with no stdin; an error with its stderr if it cannot run or
 /// fails.
 pub(crate) fn run_checked<A: AsRef<OsStr>>(program: &Path, args: &[A]) -> Result<()> {
@@ -46,6 +54,17 @@ pub(crate) fn run_checked<A: AsRef<OsStr>>(program: &Path, args: &[A]) -> Result
     Ok(())
 }
 
+/// A shell script at `dir/name` that runs `body`: a stand-in for a program hactl
+/// drives (kexec, makedumpfile), in the tests.
+#[cfg(test)]
+pub(crate) fn script(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +74,10 @@ mod tests {
         assert_eq!(
             shown_command(Path::new("kexec"), &["-p", "--append=a b", ""]),
             "kexec -p --append=\"a b\" \"\""
+        );
+        assert_eq!(
+            argv(Path::new("kexec"), &["-s", "-u"]),
+            ["kexec", "-s", "-u"]
         );
         assert!(run_checked(Path::new("true"), &[""; 0]).is_ok());
         let e = run_checked(Path::new("sh"), &["-c", "echo nope >&2; exit 3"]).unwrap_err();

@@ -17,7 +17,8 @@
 //! The record format is `crashdump/record.rs` (crate `crashdump-core`); the embedded
 //! records are `struct hwerr_record`s, decoded as `hactl watch` prints them.
 
-use crate::command::{run_checked, shown_command};
+use crate::command::{argv, run_checked, shown_command};
+use crate::kexec::{self, Cmdline, Image};
 use crate::moddir::ModuleDir;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
@@ -98,7 +99,7 @@ pub(crate) enum CrashCommand {
         #[arg(long)]
         json: bool,
         /// The kexec program (kexec-tools).
-        #[arg(long, default_value = "kexec")]
+        #[arg(long, default_value = kexec::KEXEC)]
         kexec: PathBuf,
     },
     /// Unload the capture kernel: `kexec -p -u`.
@@ -107,7 +108,7 @@ pub(crate) enum CrashCommand {
         #[arg(long)]
         json: bool,
         /// The kexec program (kexec-tools).
-        #[arg(long, default_value = "kexec")]
+        #[arg(long, default_value = kexec::KEXEC)]
         kexec: PathBuf,
     },
     /// In a capture kernel: save the crash record, the crashed kernel's log and its
@@ -234,19 +235,7 @@ impl System {
 
     /// Whether a capture kernel is loaded, and the file that says so.
     fn crash_loaded(&self) -> Result<(bool, &Path)> {
-        let Some(path) = self.crash_loaded.iter().find(|p| p.exists()) else {
-            bail!(
-                "neither {} nor {} exists: this kernel has no kexec crash support",
-                self.crash_loaded[0].display(),
-                self.crash_loaded[1].display()
-            );
-        };
-        let v = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        match v.trim() {
-            "1" => Ok((true, path)),
-            "0" => Ok((false, path)),
-            s => bail!("{}: {s:?} is not 0 or 1", path.display()),
-        }
+        kexec::loaded(&self.crash_loaded, "kexec crash support")
     }
 }
 
@@ -545,19 +534,7 @@ pub(crate) fn kexec_load_args(
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let mut args: Vec<OsString> = vec![
-        "-s".into(),
-        "-p".into(),
-        kernel.into(),
-        "--reuse-cmdline".into(),
-        format!("--append={cmdline}").into(),
-    ];
-    if let Some(i) = initrd {
-        let mut a = OsString::from("--initrd=");
-        a.push(i);
-        args.push(a);
-    }
-    args
+    kexec::load_args(Image::Crash, kernel, initrd, Cmdline::Reuse(&cmdline))
 }
 
 /// What `hactl crash arm` did.
@@ -623,10 +600,7 @@ fn arm(
         );
     }
     let r = Armed {
-        command: std::iter::once(a.kexec.as_os_str())
-            .chain(args.iter().map(OsString::as_os_str))
-            .map(|s| s.to_string_lossy().into_owned())
-            .collect(),
+        command: argv(&a.kexec, &args),
         kernel,
         initrd,
         cmdline,
@@ -647,7 +621,7 @@ fn arm(
 }
 
 fn disarm(sys: &System, kexec: &Path, json: bool, out: &mut impl Write) -> Result<()> {
-    let args: Vec<OsString> = vec!["-p".into(), "-u".into()];
+    let args = kexec::unload_args(Image::Crash);
     run_checked(kexec, &args)?;
     let (loaded, path) = sys.crash_loaded()?;
     if loaded {
@@ -666,10 +640,7 @@ fn disarm(sys: &System, kexec: &Path, json: bool, out: &mut impl Write) -> Resul
         serde_json::to_writer(
             &mut *out,
             &Disarmed {
-                command: std::iter::once(kexec.as_os_str())
-                    .chain(args.iter().map(OsString::as_os_str))
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .collect(),
+                command: argv(kexec, &args),
                 crash_loaded: loaded,
             },
         )?;
@@ -855,10 +826,7 @@ fn run_step(
         Ok(None) => cmd.output(),
         Err(e) => Err(e),
     };
-    let command = std::iter::once(program.as_os_str())
-        .chain(args.iter().map(OsString::as_os_str))
-        .map(|s| s.to_string_lossy().into_owned())
-        .collect();
+    let command = argv(program, &args);
     let (exit_code, ok, error) = match res {
         Ok(o) => {
             let err = String::from_utf8_lossy(&o.stderr).trim_end().to_owned();
@@ -1057,6 +1025,7 @@ fn print_step(out: &mut dyn Write, s: &Step) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::script;
     use crashdump_core::record::{Meta, Writer};
     use hwerr_abi::abi;
     use std::os::unix::fs::PermissionsExt;
@@ -1332,14 +1301,6 @@ kernel log: 50 lines, the last 3:
             "kexec -s -p /k --reuse-cmdline \
              --append=\"crashdump.record_addr=0x1000 irqpoll nr_cpus=1 reset_devices quiet\""
         );
-    }
-
-    /// A shell script at `dir/name`.
-    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-        let p = dir.join(name);
-        fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod");
-        p
     }
 
     /// A fake system: /boot with a kernel, the post-notifiers parameter and

@@ -6,6 +6,8 @@ mod cluster;
 mod command;
 mod crash;
 mod hadetect;
+mod handoff;
+mod kexec;
 mod moddir;
 mod prom;
 mod status;
@@ -42,8 +44,8 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Only these sources (mce, edac, aer, nmi, ghes, memory_failure, software,
-        /// hadetect, cluster_msg); repeat or separate with commas. Lost-record notices
-        /// always show.
+        /// hadetect, cluster_msg, crashdump, kexec_handoff); repeat or separate with
+        /// commas. Lost-record notices always show.
         #[arg(long = "source", value_delimiter = ',')]
         sources: Vec<String>,
         /// Only these severities (info, corrected, deferred, recoverable, fatal).
@@ -171,6 +173,23 @@ enum Command {
     Crash {
         #[command(subcommand)]
         command: crash::CrashCommand,
+    },
+    /// A planned kexec that keeps hasys's state (kexec_handoff, Kexec HandOver):
+    /// load a kernel, prepare the handoff, run the kexec; or show or abort a
+    /// handoff.
+    ///
+    /// `hactl handoff --kernel K` runs `kexec -s -l K --reuse-cmdline` (with
+    /// `--append`, or `--command-line` instead of `--reuse-cmdline`, and
+    /// `--initrd`), checks that the kernel says an image is loaded, writes `prepare` to
+    /// /sys/kernel/ha/kexec_handoff/request, syncs and runs `kexec -e`. If the
+    /// handoff cannot be prepared, it prints why, unloads the image (`kexec -s -u`)
+    /// and exits with code 1.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Handoff {
+        #[command(flatten)]
+        start: handoff::StartArgs,
+        #[command(subcommand)]
+        command: Option<handoff::HandoffCommand>,
     },
 }
 
@@ -326,6 +345,14 @@ fn main() -> Result<ExitCode> {
         Command::Crash { command } => {
             return crash::run(&cli.sysfs_root, command, &mut std::io::stdout().lock());
         }
+        Command::Handoff { start, command } => {
+            return handoff::run(
+                &cli.sysfs_root,
+                start,
+                command,
+                &mut std::io::stdout().lock(),
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -437,6 +464,7 @@ mod tests {
         assert!(parse(&["cluster", "--timeout-ms", "100"]).is_err());
         assert!(parse(&["cluster", "--wait-state", "2=up", "--counters"]).is_err());
         assert!(parse(&["watch", "--source", "cluster_msg"]).is_ok());
+        assert!(parse(&["watch", "--source", "kexec_handoff"]).is_ok());
     }
 
     #[test]
@@ -484,5 +512,74 @@ mod tests {
         .is_ok());
         assert!(parse(&["crash", "disarm", "--json"]).is_ok());
         assert!(parse(&["crash"]).is_err());
+    }
+
+    #[test]
+    fn handoff_options() {
+        let Command::Handoff {
+            start,
+            command: None,
+        } = parse(&["handoff", "--kernel", "/boot/k", "--no-exec"])
+            .unwrap()
+            .command
+        else {
+            panic!("not handoff");
+        };
+        assert_eq!(start.kernel, Some(PathBuf::from("/boot/k")));
+        assert_eq!(
+            (start.timeout, start.no_exec, start.json),
+            (60, true, false)
+        );
+        assert_eq!(start.kexec, PathBuf::from("kexec"));
+        assert!((start.append, start.command_line, start.initrd) == (None, None, None));
+        assert!(parse(&[
+            "handoff",
+            "--kernel",
+            "k",
+            "--initrd",
+            "i",
+            "--append",
+            "quiet",
+            "--timeout",
+            "5",
+            "--json",
+            "--kexec",
+            "/sbin/kexec"
+        ])
+        .is_ok());
+        assert!(parse(&[
+            "handoff",
+            "--kernel",
+            "k",
+            "--command-line",
+            "root=/dev/vda"
+        ])
+        .is_ok());
+        // --append adds to the running kernel's command line, --command-line replaces it.
+        assert!(parse(&[
+            "handoff",
+            "--kernel",
+            "k",
+            "--append",
+            "a",
+            "--command-line",
+            "b"
+        ])
+        .is_err());
+        assert!(parse(&["handoff"]).is_err());
+        assert!(parse(&["handoff", "--no-exec"]).is_err());
+        let Command::Handoff {
+            command: Some(handoff::HandoffCommand::Status { json }),
+            ..
+        } = parse(&["handoff", "status", "--json"]).unwrap().command
+        else {
+            panic!("not handoff status");
+        };
+        assert!(json);
+        assert!(parse(&["handoff", "abort"]).is_ok());
+        assert!(parse(&["handoff", "abort", "--json", "--kexec", "k"]).is_ok());
+        // A subcommand takes no start options.
+        assert!(parse(&["handoff", "--kernel", "k", "status"]).is_err());
+        assert!(parse(&["handoff", "status", "--kernel", "k"]).is_err());
     }
 }

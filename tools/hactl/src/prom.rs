@@ -5,7 +5,7 @@
 //! atomically: to a temporary file, then rename).
 //!
 //! Metrics (all labelled `source` = mce, edac, aer, nmi, ghes, memory_failure,
-//! software, except the log's):
+//! software, hadetect, cluster_msg, crashdump, kexec_handoff, except the log's):
 //!
 //! | metric                                   | type    | meaning                          |
 //! |------------------------------------------|---------|----------------------------------|

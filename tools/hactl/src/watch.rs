@@ -225,6 +225,19 @@ mod tests {
     }
 
     #[test]
+    fn crashdump_and_kexec_handoff_are_sources() {
+        assert_eq!(
+            mask(
+                &abi::SOURCE_NAMES,
+                &["crashdump".into(), "kexec_handoff".into()],
+                "source"
+            )
+            .unwrap(),
+            1 << abi::SRC_CRASH | 1 << abi::SRC_HANDOFF
+        );
+    }
+
+    #[test]
     fn stats_list_only_capturing_sources() {
         let mut st = Stats::default();
         st.source[1].captured = 7;

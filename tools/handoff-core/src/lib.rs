@@ -2,7 +2,7 @@
 
 //! The pure logic of `kexec_handoff.ko`, compiled from the module's own source files
 //! so that `cargo test` (`tests/`) and the fuzz target (`fuzz/`) run it in userspace:
-//! the KHO blob format (`blob.rs`), the CRC-32 it uses (`include/hasys/crc32.rs`,
+//! the KHO blob format (`include/hasys/kho_blob.rs`), the CRC-32 it uses (`include/hasys/crc32.rs`,
 //! shared with `crashdump.ko`) and the handoff's phases (`phase.rs`). Each module here
 //! is the very file the kernel builds; nothing is copied.
 //!
@@ -32,7 +32,7 @@
 #[path = "../../../include/hasys/crc32.rs"]
 pub mod crc32;
 
-#[path = "../../../kexec_handoff/blob.rs"]
+#[path = "../../../include/hasys/kho_blob.rs"]
 pub mod blob;
 
 #[path = "../../../kexec_handoff/phase.rs"]

@@ -20,6 +20,10 @@ pub struct Event {
     pub flags: Vec<&'static str>,
     /// CPU that captured it.
     pub cpu: u32,
+    /// Carried here through this many kexec handoffs (the header's `boot`); absent
+    /// for a record this kernel captured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot: Option<u8>,
     /// Occurrences.
     pub count: u32,
     /// `CLOCK_BOOTTIME` at capture, ns.
@@ -130,7 +134,7 @@ pub enum Detail {
     },
     /// Records lost.
     Lost {
-        /// "capture" or "overrun".
+        /// "capture", "overrun" or "handoff".
         reason: &'static str,
         /// Records lost.
         total: u64,
@@ -242,6 +246,29 @@ pub enum Detail {
         /// The panic message's start.
         message: String,
     },
+    /// A phase change of a planned kexec handoff (kexec_handoff).
+    Handoff {
+        /// Phase before the change (`HO_PHASE_NAMES`).
+        from: &'static str,
+        /// Phase after it (`HO_PHASE_NAMES`).
+        to: &'static str,
+        /// Why it ended aborted (`HO_REASON_NAMES`); "none" otherwise.
+        reason: &'static str,
+        /// Preserve-failed: the negative errno; else 0.
+        error: i32,
+        /// The preparation number.
+        attempt: u32,
+        /// Handoffs the state has been through (restored).
+        handoffs: u32,
+        /// Restored: hwerr records restored; else 0.
+        carried: u32,
+        /// Records that could not be carried.
+        lost: u32,
+        /// Restored: the old kernel's commit to this restore, ns; else 0.
+        blackout_ns: u64,
+        /// Restored: the old kernel's release; else this kernel's.
+        release: String,
+    },
     /// A source this tool does not know.
     Unknown,
 }
@@ -346,10 +373,10 @@ pub fn decode(rec: &Record) -> Event {
             msg: cstr(&s.msg),
         }),
         abi::SRC_LOST => payload::<abi::Lost>(rec).map(|l| Detail::Lost {
-            reason: if l.reason == abi::LOST_OVERRUN {
-                "overrun"
-            } else {
-                "capture"
+            reason: match l.reason {
+                abi::LOST_OVERRUN => "overrun",
+                abi::LOST_HANDOFF => "handoff",
+                _ => "capture",
             },
             total: l.total,
             first_seq: l.first_seq,
@@ -428,6 +455,18 @@ pub fn decode(rec: &Record) -> Event {
             log_len: c.log_len,
             message: cstr(&c.message),
         }),
+        abi::SRC_HANDOFF => payload::<abi::Handoff>(rec).map(|ho| Detail::Handoff {
+            from: name(&abi::HO_PHASE_NAMES, ho.from),
+            to: name(&abi::HO_PHASE_NAMES, ho.to),
+            reason: name(&abi::HO_REASON_NAMES, ho.reason),
+            error: ho.error,
+            attempt: ho.attempt,
+            handoffs: ho.handoffs,
+            carried: ho.carried,
+            lost: ho.lost,
+            blackout_ns: ho.blackout_ns,
+            release: cstr(&ho.release),
+        }),
         _ => None,
     };
     Event {
@@ -440,6 +479,7 @@ pub fn decode(rec: &Record) -> Event {
             .map(|(_, n)| *n)
             .collect(),
         cpu: h.cpu,
+        boot: (h.boot != 0).then_some(h.boot),
         count: h.count,
         boottime_ns: h.boottime_ns,
         realtime_ns: h.realtime_ns,
@@ -542,6 +582,9 @@ impl fmt::Display for Event {
             self.severity,
             self.cpu
         )?;
+        if let Some(boot) = self.boot {
+            write!(f, " boot -{boot}")?;
+        }
         if self.count > 1 {
             write!(f, " x{}", self.count)?;
         }
@@ -766,6 +809,49 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            Detail::Handoff {
+                from,
+                to,
+                reason,
+                error,
+                attempt,
+                handoffs,
+                carried,
+                lost,
+                blackout_ns,
+                release,
+            } => {
+                write!(f, ": handoff {from} -> {to}")?;
+                if *reason != "none" {
+                    write!(f, " ({reason}")?;
+                    if *error != 0 {
+                        write!(f, " {error}")?;
+                    }
+                    write!(f, ")")?;
+                }
+                if *attempt != 0 {
+                    write!(f, " attempt {attempt}")?;
+                }
+                match *to {
+                    "committed" => write!(f, ", {carried} records sealed")?,
+                    "restored" => {
+                        write!(f, ", handoff {handoffs}")?;
+                        if !release.is_empty() {
+                            write!(f, " from {release}")?;
+                        }
+                        write!(
+                            f,
+                            ", {carried} records restored, blackout {} ms",
+                            blackout_ns / 1_000_000
+                        )?;
+                    }
+                    _ => {}
+                }
+                if *lost != 0 {
+                    write!(f, ", {lost} lost")?;
+                }
+                Ok(())
+            }
             Detail::Unknown => Ok(()),
         }
     }
@@ -829,6 +915,16 @@ mod tests {
         assert!(ev
             .to_string()
             .ends_with(": 5 records lost (overrun) edac=5"));
+        let lost = abi::Lost {
+            reason: abi::LOST_HANDOFF,
+            total: 3,
+            ..abi::Lost::default()
+        };
+        let ev = decode(&record(abi::SRC_LOST, abi::SEV_INFO, lost.as_bytes()));
+        assert!(
+            ev.to_string().ends_with(": 3 records lost (handoff)"),
+            "{ev}"
+        );
     }
 
     #[test]
@@ -1058,5 +1154,154 @@ mod tests {
                 .ends_with(": crash record at 0x3f2a0000: invalid (error 6)"),
             "{ev}"
         );
+    }
+
+    fn handoff(from: u8, to: u8, reason: u8) -> abi::Handoff {
+        let mut ho = abi::Handoff {
+            from,
+            to,
+            reason,
+            reserved: 0,
+            error: 0,
+            attempt: 2,
+            handoffs: 0,
+            carried: 0,
+            lost: 0,
+            blackout_ns: 0,
+            release: [0; 64],
+        };
+        ho.release[..6].copy_from_slice(b"7.2.13");
+        ho
+    }
+
+    #[test]
+    fn handoff_phase_changes() {
+        let ho = handoff(abi::HO_PREPARING, abi::HO_READY, abi::HO_R_NONE);
+        let ev = decode(&record(abi::SRC_HANDOFF, abi::SEV_INFO, ho.as_bytes()));
+        assert_eq!(
+            ev.to_string(),
+            "[    3.500000] #42 kexec_handoff info cpu0: handoff preparing -> ready attempt 2"
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["source"], "kexec_handoff");
+        let d = &json["detail"];
+        assert_eq!(d["kind"], "handoff");
+        assert_eq!(d["from"], "preparing");
+        assert_eq!(d["to"], "ready");
+        assert_eq!(d["reason"], "none");
+        assert_eq!(d["attempt"], 2);
+        assert_eq!(d["release"], "7.2.13");
+
+        let mut ho = handoff(abi::HO_READY, abi::HO_COMMITTED, abi::HO_R_NONE);
+        ho.carried = 12;
+        let ev = decode(&record(abi::SRC_HANDOFF, abi::SEV_INFO, ho.as_bytes()));
+        assert!(
+            ev.to_string()
+                .ends_with(": handoff ready -> committed attempt 2, 12 records sealed"),
+            "{ev}"
+        );
+
+        let mut ho = handoff(abi::HO_IDLE, abi::HO_RESTORED, abi::HO_R_NONE);
+        ho.attempt = 0;
+        ho.handoffs = 1;
+        ho.carried = 12;
+        ho.lost = 3;
+        ho.blackout_ns = 1_234_567_890;
+        let ev = decode(&record(abi::SRC_HANDOFF, abi::SEV_INFO, ho.as_bytes()));
+        assert!(
+            ev.to_string().ends_with(
+                ": handoff idle -> restored, handoff 1 from 7.2.13, 12 records restored, \
+                 blackout 1234 ms, 3 lost"
+            ),
+            "{ev}"
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["detail"]["handoffs"], 1);
+        assert_eq!(json["detail"]["carried"], 12);
+        assert_eq!(json["detail"]["lost"], 3);
+        assert_eq!(json["detail"]["blackout_ns"], 1_234_567_890u64);
+    }
+
+    #[test]
+    fn handoff_aborted_and_unknown_names() {
+        let mut ho = handoff(
+            abi::HO_PREPARING,
+            abi::HO_ABORTED,
+            abi::HO_R_PRESERVE_FAILED,
+        );
+        ho.error = -12;
+        let ev = decode(&record(abi::SRC_HANDOFF, abi::SEV_INFO, ho.as_bytes()));
+        assert!(
+            ev.to_string()
+                .ends_with(": handoff preparing -> aborted (preserve-failed -12) attempt 2"),
+            "{ev}"
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["detail"]["reason"], "preserve-failed");
+        assert_eq!(json["detail"]["error"], -12);
+        let ho = handoff(abi::HO_READY, abi::HO_ABORTED, abi::HO_R_KHO_DISABLED);
+        let ev = decode(&record(abi::SRC_HANDOFF, abi::SEV_INFO, ho.as_bytes()));
+        assert!(
+            ev.to_string()
+                .ends_with(": handoff ready -> aborted (kho-disabled) attempt 2"),
+            "{ev}"
+        );
+        let names: Vec<_> = (0..abi::HO_R_NR)
+            .map(|r| name(&abi::HO_REASON_NAMES, r))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "none",
+                "requested",
+                "kho-disabled",
+                "preserve-failed",
+                "rebooted"
+            ]
+        );
+        let phases: Vec<_> = (0..abi::HO_PHASE_NR)
+            .map(|p| name(&abi::HO_PHASE_NAMES, p))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                "idle",
+                "preparing",
+                "ready",
+                "committed",
+                "restored",
+                "aborted"
+            ]
+        );
+        let ho = handoff(abi::HO_PHASE_NR, 200, abi::HO_R_NR);
+        let ev = decode(&record(abi::SRC_HANDOFF, abi::SEV_INFO, ho.as_bytes()));
+        assert!(
+            ev.to_string()
+                .ends_with(": handoff unknown -> unknown (unknown) attempt 2"),
+            "{ev}"
+        );
+    }
+
+    #[test]
+    fn boot_shown_only_when_carried() {
+        let mce = abi::Mce {
+            bank: 4,
+            ..abi::Mce::default()
+        };
+        let mut rec = record(abi::SRC_MCE, abi::SEV_CORRECTED, mce.as_bytes());
+        let ev = decode(&rec);
+        assert_eq!(ev.boot, None);
+        assert!(!ev.to_string().contains("boot"), "{ev}");
+        assert!(serde_json::to_value(&ev).unwrap().get("boot").is_none());
+        rec.hdr.boot = 2;
+        rec.hdr.count = 3;
+        let ev = decode(&rec);
+        assert_eq!(ev.boot, Some(2));
+        assert!(
+            ev.to_string()
+                .starts_with("[    3.500000] #42 mce corrected cpu0 boot -2 x3: bank 4"),
+            "{ev}"
+        );
+        assert_eq!(serde_json::to_value(&ev).unwrap()["boot"], 2);
     }
 }

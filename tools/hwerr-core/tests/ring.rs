@@ -348,3 +348,75 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn for_newest_walks_the_newest_oldest_first() {
+    let mut r = ring(16);
+    let mut seqs = Vec::new();
+    assert_eq!(r.for_newest(5, |rec| seqs.push(rec.hdr.seq)), 0);
+    for i in 0..40u8 {
+        r.append(&record(i % abi::SRC_NR, 0)).expect("append");
+    }
+    assert_eq!(r.for_newest(5, |rec| seqs.push(rec.hdr.seq)), 5);
+    assert_eq!(seqs, [36, 37, 38, 39, 40]);
+    seqs.clear();
+    // More asked than held: what the ring holds.
+    assert_eq!(r.for_newest(100, |rec| seqs.push(rec.hdr.seq)), 16);
+    assert_eq!(seqs, (25..=40).collect::<Vec<u64>>());
+}
+
+#[test]
+fn resume_continues_another_logs_numbering() {
+    let mut r = ring(16);
+    assert_eq!(r.resume(0), Err(RingError::Invalid));
+    r.resume(1000).expect("resume an empty ring");
+    assert_eq!((r.next_seq(), r.oldest(), r.len()), (1000, 1000, 0));
+    // Records handed over keep their numbers, new ones follow.
+    for _ in 0..3 {
+        r.append(&record(abi::SRC_MCE, 0)).expect("append");
+    }
+    assert_eq!((r.oldest(), r.next_seq()), (1000, 1003));
+    let mut cur = r.cursor();
+    let seqs: Vec<u64> = drain(&r, &mut cur, 64).iter().map(|x| x.hdr.seq).collect();
+    assert_eq!(seqs, [1000, 1001, 1002]);
+    // Seeking below the first handed-over record is refused, to it works.
+    assert!(r.seek(&mut cur, abi::SEEK_SEQ, 999).is_err());
+    r.seek(&mut cur, abi::SEEK_SEQ, 1000).expect("seek");
+    assert_eq!(drain(&r, &mut cur, 64).len(), 3);
+    // Only once, and never after an append.
+    assert_eq!(r.resume(5000), Err(RingError::Invalid));
+    let mut fresh = ring(16);
+    fresh.append(&record(abi::SRC_MCE, 0)).expect("append");
+    assert_eq!(fresh.resume(5000), Err(RingError::Invalid));
+}
+
+#[test]
+fn resumed_ring_wraps_and_counts_overruns_like_any() {
+    let mut r = ring(16);
+    r.resume(300).expect("resume");
+    let mut cur = r.cursor();
+    for i in 0..40u8 {
+        r.append(&record(i % abi::SRC_NR, 0)).expect("append");
+    }
+    assert_eq!((r.oldest(), r.next_seq(), r.evicted()), (324, 340, 24));
+    let got = drain(&r, &mut cur, 64);
+    assert!(synthetic(&got[0]));
+    assert_eq!(lost(&got[0]).total, 24);
+    assert_eq!(got.len(), 17);
+}
+
+#[test]
+fn frozen_ring_refuses_and_counts_but_still_reads() {
+    let mut r = ring(16);
+    for _ in 0..3 {
+        r.append(&record(abi::SRC_MCE, 0)).expect("append");
+    }
+    r.freeze();
+    assert_eq!(r.append(&record(abi::SRC_MCE, 0)), Err(RingError::Frozen));
+    assert_eq!(r.append(&record(abi::SRC_EDAC, 1)), Err(RingError::Frozen));
+    // A bad source is still a bad source, and is not counted as late.
+    assert_eq!(r.append(&record(16, 0)), Err(RingError::BadSource));
+    assert_eq!((r.late(), r.next_seq(), r.len()), (2, 4, 3));
+    let mut cur = r.cursor();
+    assert_eq!(drain(&r, &mut cur, 64).len(), 3);
+}

@@ -6,7 +6,8 @@
 //! kernel through Kexec HandOver (KHO), one blob per module's KHO subtree.
 //! Pure logic: no allocation, no clock, no panic on any input, bounded time.
 //!
-//! This file builds in `kexec_handoff.ko` and in the userspace crate
+//! This file builds in every hasys module that carries state through a handoff
+//! (`hwerr.ko` its log, `kexec_handoff.ko` its report) and in the userspace crate
 //! `tools/handoff-core` (tests, fuzzing). It uses only `core` and, of the other
 //! files, only the shared CRC-32 (`include/hasys/crc32.rs`, included by both as
 //! `crate::crc32`).

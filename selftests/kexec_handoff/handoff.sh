@@ -1,0 +1,219 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kexec_handoff through real Kexec HandOver kexecs into the same kernel image, in one
+# VM booted with kho=on (scripts/vmtest.py, boot_handoff()). The same script runs
+# three times in that VM: in the first kernel (stage 1), then in the kernel its
+# handoff started (stage 2: the marker stage1-kexec exists), then in the kernel the
+# second handoff started (stage 3: stage2-kexec exists); virtme-ng's init runs the
+# same command in each, since hactl handoff reuses the command line.
+#
+#   handoff.sh <out-dir> <bzImage>
+#
+# Stage 1: hwerr records (software reports and a corrected MCE); `prepare` preserves
+# the subtrees (KHO's debugfs lists them), `abort` takes them away; `hactl handoff
+# --no-exec` and `hactl handoff abort`; then the log is saved and `hactl handoff`
+# runs the kexec (kexec -s -l, prepare, kexec -e).
+# Stage 2: hwerr restored the log: every record of stage 1 with its sequence number
+# and contents, carried through one handoff (boot 1), then the handoff's own records;
+# a new record continues the numbering; kexec_handoff is `restored` with its report
+# and its record; a new handoff can be prepared and aborted. Then a second handoff,
+# whose seal corrupts hwerr's blob (debugfs hwerr/handoff_corrupt, test kernels).
+# Stage 3: hwerr refused the corrupted log whole (bad-crc) and restored nothing;
+# kexec_handoff's report says two handoffs and the refusal; everything unloads.
+# Before each kexec, and at the end, the kernel log and the kmemleak report are saved.
+#
+# Each stage writes its KTAP to <out-dir>/stage<N>.ktap; every wait is bounded.
+# Needs HASYS_MODDIR and HASYS_HACTL.
+
+. "$(dirname "$0")/hasys_lib.sh"
+
+OUT=${1:?usage: handoff.sh <out-dir> <bzImage>}
+KIMG=${2:?}
+HACTL=${HASYS_HACTL:-}
+PY=/usr/bin/python3
+KH=/sys/kernel/ha/kexec_handoff
+KHO=/sys/kernel/debug/kho
+INJ=/sys/kernel/debug/mce-inject
+
+[ -x "$HACTL" ] || { ktap_print_header; ktap_exit_fail_msg "HASYS_HACTL is not set to the hactl binary"; }
+
+# req <word>: writes <word> to request; prints the error message, if any.
+req() {
+	{ printf '%s' "$1" >$KH/request; } 2>&1
+}
+
+# The subtrees KHO will carry, by name (debugfs), one per line.
+subtrees() {
+	ls "$KHO/out/sub_fdts" 2>/dev/null | grep '^hasys-' || true
+}
+
+finish() {
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		cat /sys/kernel/debug/kmemleak >"$OUT/kmemleak-$1.txt"
+	fi
+	dmesg >"$OUT/dmesg-$1.txt"
+}
+
+# --- stage 1: the first kernel ---------------------------------------------------------
+
+stage1() {
+	ktap_print_header
+	ktap_set_plan 6
+	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
+	ktap_check "KHO is enabled (kho=on) and this kernel was not started by a handoff" eval \
+		'test -d $KHO/out && test "$(cat $KH/state)" = idle && test "$(cat $KH/report)" = none'
+	# Records to carry: software reports and a corrected MCE.
+	echo 5 >/sys/kernel/debug/hwerr/inject &&
+		echo sw >$INJ/flags && echo 0 >$INJ/cpu && echo 0x940000000000009f >$INJ/status &&
+		echo 0x1234000 >$INJ/addr && echo 0 >$INJ/misc && echo 1 >$INJ/bank
+	sleep 0.5
+	prep_abort() {
+		local out
+		out=$(req prepare) || { ktap_print_msg "prepare: $out"; return 1; }
+		test "$(cat $KH/state)" = ready || return 1
+		ktap_print_msg "preserved: $(subtrees | tr '\n' ' ')"
+		test "$(subtrees | tr '\n' ' ')" = "hasys-hwerr hasys-kexec_handoff " || return 1
+		out=$(req prepare)
+		case $out in *"Device or resource busy"*) ;; *) ktap_print_msg "prepare again: $out"; return 1 ;; esac
+		req abort >/dev/null && test "$(cat $KH/state)" = aborted &&
+			test "$(cat $KH/reason)" = requested && test -z "$(subtrees)"
+	}
+	ktap_check "prepare preserves the subtrees, abort releases them (EBUSY in between)" prep_abort
+	hactl_abort() {
+		"$HACTL" handoff --kernel "$KIMG" --no-exec --json >"$OUT/no-exec.json" 2>&1 || {
+			while read -r l; do ktap_print_msg "$l"; done <"$OUT/no-exec.json"
+			return 1
+		}
+		test "$(cat $KH/state)" = ready && test "$(cat /sys/kernel/kexec_loaded)" = 1 &&
+			"$HACTL" handoff abort >/dev/null && test "$(cat $KH/state)" = aborted &&
+			test "$(cat /sys/kernel/kexec_loaded)" = 0 && test -z "$(subtrees)"
+	}
+	ktap_check "hactl handoff --no-exec gets ready, hactl handoff abort ends it" hactl_abort
+	"$HACTL" watch --from-oldest --json --timeout-ms 1000 >"$OUT/records-1.json" 2>&1
+	ktap_check "the log holds the records to carry" eval \
+		'test "$(grep -c "\"source\":\"software\"" "$OUT/records-1.json")" -ge 5 &&
+		grep -q "\"source\":\"mce\"" "$OUT/records-1.json"'
+	ktap_check "nothing leaked or reported before the kexec" eval \
+		'finish 1; ! grep -q "unreferenced object" "$OUT/kmemleak-1.txt" 2>/dev/null'
+	ktap_test_pass "hactl handoff runs the kexec"
+	ktap_finished
+}
+
+# handoff_now <stage>: the kexec out of <stage>, through hactl handoff.
+handoff_now() {
+	echo "$(date +%s%N)" >"$OUT/stage$1-kexec"
+	sync
+	"$HACTL" handoff --kernel "$KIMG" >"$OUT/handoff-$1.txt" 2>&1
+	echo "hactl handoff returned $? in stage $1: no kexec" >"$OUT/no-kexec"
+}
+
+# --- stage 2: the kernel the handoff started -------------------------------------------
+
+stage2() {
+	local last
+	ktap_print_header
+	ktap_set_plan 7
+	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
+	cat $KH/report >"$OUT/report.txt"
+	while read -r l; do ktap_print_msg "report: $l"; done <"$OUT/report.txt"
+	ktap_check "restored, with the handoff's report" eval \
+		'test "$(cat $KH/state)" = restored && grep -qx "handoffs 1" "$OUT/report.txt" &&
+		grep -qx "old_release $(uname -r)" "$OUT/report.txt" &&
+		test "$(awk "\$1 == \"records_carried\" { print \$2 }" "$OUT/report.txt")" -gt 5 &&
+		test "$(awk "\$1 == \"records_carried\" { print \$2 }" "$OUT/report.txt")" = \
+			"$(awk "\$1 == \"records_sealed\" { print \$2 }" "$OUT/report.txt")"'
+	ktap_check "hwerr says what it restored" eval 'dmesg | grep -q "hwerr: handoff: restored [0-9]* records"'
+	"$HACTL" watch --from-oldest --json --timeout-ms 1000 >"$OUT/records-2.json" 2>&1
+	same() {
+		"$PY" - "$OUT/records-1.json" "$OUT/records-2.json" <<'PYEOF'
+import json, sys
+def load(p):
+    return [json.loads(l) for l in open(p) if l.startswith("{")]
+old, new = load(sys.argv[1]), load(sys.argv[2])
+by_seq = {r["seq"]: r for r in new}
+bad = 0
+for r in old:
+    n = by_seq.get(r["seq"])
+    want = dict(r, boot=1)
+    if n != want:
+        print("# seq", r["seq"], "before:", r, "after:", n)
+        bad += 1
+seqs = [r["seq"] for r in new]
+if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+    print("# sequence numbers are not consecutive:", seqs)
+    bad += 1
+carried = [r for r in new if r.get("boot") == 1]
+if [r["seq"] for r in carried] != seqs[:len(carried)]:
+    print("# the carried records are not first")
+    bad += 1
+ho = [(r["detail"]["from"], r["detail"]["to"], r.get("boot")) for r in new
+      if r["source"] == "kexec_handoff"]
+print("# handoff records:", ho)
+if ("ready", "committed", 1) not in ho or ho[-1] != ("idle", "restored", None):
+    bad += 1
+sys.exit(1 if bad else 0)
+PYEOF
+	}
+	ktap_check "every record of the old kernel, same number and contents, carried once" same
+	last=$(awk -F'"seq":' '/^\{/ { split($2, a, ","); s = a[1] } END { print s }' "$OUT/records-2.json")
+	cont() {
+		local n
+		echo 1 >/sys/kernel/debug/hwerr/inject || return 1
+		n=$("$HACTL" watch --from-oldest --json --source software --timeout-ms 1000 | tail -n 1)
+		ktap_print_msg "last carried or restored: $last; new: $(echo "$n" | cut -c1-80)"
+		echo "$n" | "$PY" -c 'import json, sys; r = json.load(sys.stdin); sys.exit(0 if r["seq"] == int(sys.argv[1]) + 1 and "boot" not in r else 1)' "$last"
+	}
+	ktap_check "a new record continues the numbering" cont
+	again() {
+		req prepare >/dev/null && test "$(cat $KH/state)" = ready &&
+			req abort >/dev/null && test "$(cat $KH/state)" = aborted && test -z "$(subtrees)"
+	}
+	ktap_check "a new handoff can be prepared and aborted after a restore" again
+	ktap_check "nothing leaked or reported before the second kexec" eval \
+		'finish 2; ! grep -q "unreferenced object" "$OUT/kmemleak-2.txt" 2>/dev/null'
+	# The next seal corrupts hwerr's blob: stage 3 must refuse it.
+	ktap_check "hactl handoff runs the second kexec, its log blob to be corrupted" eval \
+		'echo 1 >/sys/kernel/debug/hwerr/handoff_corrupt'
+	ktap_finished
+}
+
+# --- stage 3: the kernel the second handoff started, with a corrupted log ---------------
+
+stage3() {
+	ktap_print_header
+	ktap_set_plan 5
+	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
+	cat $KH/report >"$OUT/report-3.txt"
+	while read -r l; do ktap_print_msg "report: $l"; done <"$OUT/report-3.txt"
+	ktap_check "hwerr refused the corrupted log whole, and said why" eval \
+		'dmesg | grep -q "hwerr: handoff: the log handed over is refused (bad-crc): nothing restored"'
+	"$HACTL" watch --from-oldest --json --timeout-ms 1000 >"$OUT/records-3.json" 2>&1
+	ktap_check "nothing of it was restored: the log starts at 1, no record carried" eval \
+		'! grep -q "\"boot\":" "$OUT/records-3.json" &&
+		head -n 1 "$OUT/records-3.json" | grep -q "^{\"seq\":1,"'
+	ktap_check "restored, two handoffs, the log refused (bad-crc: 8), none carried" eval \
+		'test "$(cat $KH/state)" = restored && grep -qx "handoffs 2" "$OUT/report-3.txt" &&
+		grep -qx "log_refused 8" "$OUT/report-3.txt" && grep -qx "records_carried 0" "$OUT/report-3.txt" &&
+		test "$(awk "\$1 == \"records_sealed\" { print \$2 }" "$OUT/report-3.txt")" -gt 0'
+	ktap_check "unloaded" hasys_unload_all
+	ktap_check "nothing leaked or reported" eval \
+		'finish 3; ! grep -q "unreferenced object" "$OUT/kmemleak-3.txt" 2>/dev/null'
+	ktap_finished
+}
+
+# Each stage in a subshell, its KTAP in a file of its own (a failed stage exits its
+# subshell only); the host judges them all, and the done marker says stage 3 finished.
+if [ -e "$OUT/stage2-kexec" ]; then
+	(stage3) >"$OUT/stage3.ktap" 2>&1
+	echo done >"$OUT/done"
+elif [ -e "$OUT/stage1-kexec" ]; then
+	(stage2) >"$OUT/stage2.ktap" 2>&1
+	handoff_now 2
+else
+	(stage1) >"$OUT/stage1.ktap" 2>&1
+	handoff_now 1
+fi

@@ -697,30 +697,36 @@ def boot_crash(kdir, res, timeout, kselftest, moddir):
                         "HASYS_KIMAGE": str(kdir / "arch/x86/boot/bzImage")})
 
 
+def judge_stages(d, name, stages, no_done, last, v):
+    """One VM whose kernels each ran a stage of a script (a crash and its capture
+    kernel, handoffs): the `done` marker the last kernel writes (else the reason a
+    stage left in `no_done`), and per stage its KTAP, kmemleak report, boot log and
+    kernel log (saved before the crash or kexec that ended it)."""
+    if not (d / "done").exists():
+        why = (d / no_done).read_text() if (d / no_done).exists() else \
+            f"no 'done' marker from the {last} (see {d / 'vng.log'})"
+        v.add(f"{name}: finished", False, why=why)
+    for stage in stages:
+        ktap = d / f"stage{stage}.ktap"
+        text = ktap.read_text(errors="replace") if ktap.exists() else ""
+        if not judge_ktap(text, "hash", f"{name} stage {stage}: ", v):
+            v.add(f"{name} stage {stage}: KTAP", False, why=f"no KTAP in {ktap}")
+        leaks = d / f"kmemleak-{stage}.txt"
+        if leaks.exists():
+            report = leaks.read_text(errors="replace")
+            v.add(f"{name} stage {stage}: kmemleak: no leaks",
+                  "unreferenced object" not in report, why=report[:2000])
+        judge_log(d / f"dmesg-boot-{stage}.txt", v, f"{name} stage {stage}: dmesg: boot clean")
+        judge_log(d / f"dmesg-{stage}.txt", v,
+                  f"{name} stage {stage}: dmesg: no WARN/BUG/KASAN/lockdep report")
+
+
 def judge_crash(res, v):
-    """Each scenario's two KTAP stages, the kmemleak report of each kernel, and both
-    kernel logs (the normal kernel's up to its crash, saved before it)."""
+    """Each scenario's two stages: the normal kernel's, up to its crash, and the
+    capture kernel's."""
     print("crashdump (a crash and its capture kernel):")
     for scen in CRASH_SCENARIOS:
-        d = res / scen
-        name = f"crash {scen}"
-        if not (d / "done").exists():
-            why = (d / "no-crash").read_text() if (d / "no-crash").exists() else \
-                f"no 'done' marker from the capture kernel (see {d / 'vng.log'})"
-            v.add(f"{name}: finished", False, why=why)
-        for stage in (1, 2):
-            ktap = d / f"stage{stage}.ktap"
-            text = ktap.read_text(errors="replace") if ktap.exists() else ""
-            if not judge_ktap(text, "hash", f"{name} stage {stage}: ", v):
-                v.add(f"{name} stage {stage}: KTAP", False, why=f"no KTAP in {ktap}")
-            leaks = d / f"kmemleak-{stage}.txt"
-            if leaks.exists():
-                report = leaks.read_text(errors="replace")
-                v.add(f"{name} stage {stage}: kmemleak: no leaks",
-                      "unreferenced object" not in report, why=report[:2000])
-            judge_log(d / f"dmesg-boot-{stage}.txt", v, f"{name} stage {stage}: dmesg: boot clean")
-            judge_log(d / f"dmesg-{stage}.txt", v,
-                      f"{name} stage {stage}: dmesg: no WARN/BUG/KASAN/lockdep report")
+        judge_stages(res / scen, f"crash {scen}", (1, 2), "no-crash", "capture kernel", v)
 
 
 # The handoff VM (kexec_handoff): booted with KHO on, its first kernel and then the
@@ -739,27 +745,10 @@ def boot_handoff(kdir, res, timeout, kselftest, moddir):
 
 
 def judge_handoff(res, v):
-    """The three KTAP stages, the kmemleak report of each kernel, and each kernel's
-    log (the first two up to their kexec, saved before it)."""
+    """The three stages: the first kernel's and the second's, each up to its kexec,
+    and the third's."""
     print("kexec_handoff (two handoffs and the kernels they started):")
-    name = "handoff"
-    if not (res / "done").exists():
-        why = (res / "no-kexec").read_text() if (res / "no-kexec").exists() else \
-            f"no 'done' marker from the third kernel (see {res / 'vng.log'})"
-        v.add(f"{name}: finished", False, why=why)
-    for stage in (1, 2, 3):
-        ktap = res / f"stage{stage}.ktap"
-        text = ktap.read_text(errors="replace") if ktap.exists() else ""
-        if not judge_ktap(text, "hash", f"{name} stage {stage}: ", v):
-            v.add(f"{name} stage {stage}: KTAP", False, why=f"no KTAP in {ktap}")
-        leaks = res / f"kmemleak-{stage}.txt"
-        if leaks.exists():
-            report = leaks.read_text(errors="replace")
-            v.add(f"{name} stage {stage}: kmemleak: no leaks",
-                  "unreferenced object" not in report, why=report[:2000])
-        judge_log(res / f"dmesg-boot-{stage}.txt", v, f"{name} stage {stage}: dmesg: boot clean")
-        judge_log(res / f"dmesg-{stage}.txt", v,
-                  f"{name} stage {stage}: dmesg: no WARN/BUG/KASAN/lockdep report")
+    judge_stages(res, "handoff", (1, 2, 3), "no-kexec", "third kernel", v)
 
 
 def boot_loop(args):

@@ -62,7 +62,7 @@ finish() {
 
 stage1() {
 	ktap_print_header
-	ktap_set_plan 6
+	ktap_set_plan 5
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
 	ktap_check "KHO is enabled (kho=on) and this kernel was not started by a handoff" eval \
 		'test -d $KHO/out && test "$(cat $KH/state)" = idle && test "$(cat $KH/report)" = none'
@@ -99,7 +99,6 @@ stage1() {
 		grep -q "\"source\":\"mce\"" "$OUT/records-1.json"'
 	ktap_check "nothing leaked or reported before the kexec" eval \
 		'finish 1; ! grep -q "unreferenced object" "$OUT/kmemleak-1.txt" 2>/dev/null'
-	ktap_test_pass "hactl handoff runs the kexec"
 	ktap_finished
 }
 

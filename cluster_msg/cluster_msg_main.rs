@@ -29,6 +29,17 @@ use registered::Registered;
 #[path = "../include/hasys/sysfs.rs"]
 mod sysfs;
 
+#[path = "../include/hasys/kho.rs"]
+mod kho;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/crc32.rs"]
+mod crc32;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/kho_blob.rs"]
+mod kho_blob;
+
 // The record ABI, which hwerr's API (`hwerr::Consumer`) hands records in.
 #[allow(dead_code, unreachable_pub)]
 #[path = "../include/uapi/linux/hwerr.rs"]
@@ -43,6 +54,7 @@ mod replay;
 #[allow(dead_code, unreachable_pub)]
 mod wire;
 
+mod handoff;
 mod node;
 
 module! {
@@ -110,7 +122,10 @@ impl kernel::Module for ClusterMsgModule {
         let wq = unsafe { Registered::new(ffi::cm_wq_init, ffi::cm_wq_exit)? };
         // Fatal hardware errors (all sources) and hadetect's health.
         let consumer = KBox::pin_init(
-            hwerr::ConsumerRegistration::new(node::Node::new(), hwerr::ConsumerOptions::default()),
+            hwerr::ConsumerRegistration::new(
+                node::Node::new(handoff::find()),
+                hwerr::ConsumerOptions::default(),
+            ),
             GFP_KERNEL,
         )?;
         let node = Published::new(consumer.data_arc());

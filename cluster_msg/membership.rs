@@ -735,6 +735,17 @@ impl Membership {
             .fold(0u64, |n, _| n.saturating_add(1))
     }
 
+    /// Continues the epoch of the kernel this one took over from in a kexec handoff
+    /// (the next change is `epoch + 1`), so that the epoch never goes back. Only while
+    /// nothing has changed yet (epoch 0): `false` otherwise, the epoch unchanged.
+    pub fn resume_epoch(&mut self, epoch: u64) -> bool {
+        if self.epoch != 0 {
+            return false;
+        }
+        self.epoch = epoch;
+        true
+    }
+
     fn bump(&mut self) {
         self.epoch = self.epoch.saturating_add(1);
     }

@@ -17,7 +17,9 @@
  *    the die notifier (any context, even NMI) and the reboot notifier (process): it
  *    takes no lock and allocates nothing; it copies published frames into skbs kept
  *    since cm_net_start() and hands them to netpoll_send_skb(), which only trylocks
- *    the device's transmit queue.
+ *    the device's transmit queue;
+ *  - cm_handoff_cb() runs in process context, in kexec_handoff's request or reboot
+ *    notifier, and calls node.rs (handoff.rs describes the phases).
  */
 
 #include <crypto/sha2.h>
@@ -477,14 +479,30 @@ static int cm_die_cb(struct notifier_block *nb, unsigned long val, void *data)
 	return NOTIFY_DONE;
 }
 
+static bool cm_handoff_held;
+
+void cm_handoff_hold(bool held)
+{
+	WRITE_ONCE(cm_handoff_held, held);
+}
+
 /* Context: process (kernel_restart_prepare() and friends). */
 static int cm_reboot_cb(struct notifier_block *nb, unsigned long code, void *cmd)
 {
 	/* kernel_kexec() calls kernel_restart_prepare("kexec reboot"). */
 	bool kexec = cmd && !strcmp(cmd, "kexec reboot");
 
+	/* A prepared handoff's kexec: peers were told "handoff", not "dying". */
+	if (kexec && READ_ONCE(cm_handoff_held))
+		return NOTIFY_DONE;
 	cm_gasp_fire(kexec ? HWERR_CL_R_KEXEC : HWERR_CL_R_SHUTDOWN);
 	return NOTIFY_DONE;
+}
+
+/* Context: process (kexec_handoff, through hwerr's chain). */
+static int cm_handoff_cb(struct notifier_block *nb, unsigned long phase, void *data)
+{
+	return notifier_from_errno(cluster_msg_handoff(phase));
 }
 
 /* Before kmsg dumpers and pvpanic (INT_MAX): peers first, logs after. */
@@ -503,6 +521,10 @@ static struct notifier_block cm_reboot_nb = {
 	.priority = INT_MAX,
 };
 
+static struct notifier_block cm_handoff_nb = {
+	.notifier_call = cm_handoff_cb,
+};
+
 int cm_hooks_init(void)
 {
 	int err;
@@ -516,11 +538,13 @@ int cm_hooks_init(void)
 		return err;
 	}
 	atomic_notifier_chain_register(&panic_notifier_list, &cm_panic_nb);
+	hasys_handoff_register(&cm_handoff_nb);
 	return 0;
 }
 
 void cm_hooks_exit(void)
 {
+	hasys_handoff_unregister(&cm_handoff_nb);
 	atomic_notifier_chain_unregister(&panic_notifier_list, &cm_panic_nb);
 	unregister_reboot_notifier(&cm_reboot_nb);
 	unregister_die_notifier(&cm_die_nb);

@@ -68,6 +68,12 @@ int cm_gasp_fire(u8 reason);
 u8 cm_gasp_fired(void);
 /* Gasp frames handed to netpoll so far. */
 u64 cm_gasp_sent(void);
+/*
+ * A handoff is prepared (@held) or over: while held, a kexec is that handoff's commit,
+ * which peers were told of with a leave, so the reboot hook sends no kexec gasp.
+ * Context: any.
+ */
+void cm_handoff_hold(bool held);
 /* This is a kdump capture kernel (is_kdump_kernel(), an inline). Context: any. */
 bool cm_is_kdump_kernel(void);
 
@@ -87,6 +93,8 @@ void cm_sysfs_notify(struct kobject *kobj);
 /* node.rs */
 void cluster_msg_rx(void);
 void cluster_msg_tick(void);
+/* A phase of a kexec handoff (HASYS_HANDOFF_*): 0 or -errno. Context: process. */
+int cluster_msg_handoff(unsigned long phase);
 ssize_t cluster_msg_sysfs_show(u32 id, char *buf);
 ssize_t cluster_msg_sysfs_store(u32 id, const char *buf, size_t len);
 

@@ -23,11 +23,14 @@
 //! record on `/dev/hwerr` and a `sysfs_notify()` of `state`, `epoch` and `members`.
 
 use crate::abi::{self, Record};
-use crate::hwerr;
+use crate::handoff::{self, Restored};
+use crate::hwerr::{self, HandoffPhase};
+use crate::{kho, kho_blob};
 use crate::membership::{LocalState, Membership, PeerView, Timing, MAX_PEERS};
 use crate::sysfs::{self, fmt, parse_bool, parse_num, text, SysfsBuf};
 use crate::wire::{self, Header, Mac, Reject, TAG_LEN};
 use core::fmt::Write;
+use zerocopy::IntoBytes;
 use core::marker::PhantomData;
 use core::ptr;
 use kernel::{
@@ -61,6 +64,7 @@ mod ffi {
         pub(super) fn cm_gasp_set_pending(reason: u8);
         pub(super) fn cm_gasp_sent() -> u64;
         pub(super) fn cm_gasp_fired() -> u8;
+        pub(super) fn cm_handoff_hold(held: bool);
         pub(super) fn cm_is_kdump_kernel() -> bool;
         pub(super) fn cm_key_set(slot: u32, key: *const u8, len: usize) -> c_int;
         pub(super) fn cm_key_clear(slot: u32);
@@ -128,6 +132,8 @@ struct Config {
     gasp_repeats: u32,
     tx_key: u8,
     peers: [Option<PeerAddr>; MAX_PEERS],
+    /// The time a handoff's leave tells peers this node will be back within.
+    handoff_ms: u32,
 }
 
 impl Config {
@@ -173,6 +179,12 @@ struct Inner {
     gasp_ns: u64,
     counters: Counters,
     kobj: Kobj,
+    /// The blob a prepared handoff preserved, until its commit or abort.
+    ho_blob: Option<kho::Preserved>,
+    /// What the handoff that started this kernel carried, until the node is enabled.
+    restored: Option<Restored>,
+    /// Handoffs the carried state has been through so far.
+    handoffs: u32,
 }
 
 /// The node. One per module; published for the C entry points by the module.
@@ -388,6 +400,10 @@ impl Inner {
         for p in cfg.peers.iter().flatten() {
             m.add_peer(p.id).map_err(|_| EINVAL)?;
         }
+        // After a handoff, the first enable goes on from the old kernel's epoch.
+        let resume = self
+            .restored
+            .filter(|r| (r.carried.node_id, r.carried.cluster_id) == (cfg.node_id, cfg.cluster_id));
         let mut local_ip = 0u32;
         // SAFETY: `ifname` is NUL-terminated (at most `IFNAMSIZ - 1` bytes are ever
         // stored), `local_ip` valid for writes; process context.
@@ -411,6 +427,10 @@ impl Inner {
                 };
             }
         }
+        if let Some(r) = resume {
+            m.resume_epoch(r.carried.epoch);
+        }
+        self.restored = None;
         self.m = Some(m);
         self.running = true;
         let rec = self.local_record(abi::CL_DOWN, abi::CL_UP, abi::CL_R_NONE);
@@ -458,15 +478,16 @@ impl Inner {
         self.publish(&rec);
     }
 
-    /// This node leaves (`reason`), telling every peer at once.
-    fn leave(&mut self, reason: u8) -> Result {
+    /// This node leaves (`reason`, and for `CL_R_HANDOFF` the ms it will be back
+    /// within), telling every peer at once.
+    fn leave(&mut self, reason: u8, arg: u32) -> Result {
         if !self.running {
             return Err(errno(-(bindings::ENOTCONN as c_int)));
         }
         let rec = self
             .m
             .as_mut()
-            .and_then(|m| m.leave(reason, 0))
+            .and_then(|m| m.leave(reason, arg))
             .ok_or(EBUSY)?;
         self.publish(&rec);
         let (key, now, wall) = (self.cfg.tx_key, now_ns(), wall_s());
@@ -484,6 +505,69 @@ impl Inner {
         self.publish(&rec);
         // SAFETY: Any context but NMI.
         unsafe { ffi::cm_tick_arm(1) };
+        Ok(())
+    }
+
+    /// A phase of a planned kexec handoff (`handoff.rs`). Only `Prepare` can fail:
+    /// when the blob cannot be preserved. A node that is not enabled keeps nothing and
+    /// tells nobody.
+    fn handoff(&mut self, phase: HandoffPhase) -> Result {
+        let ms = self.cfg.handoff_ms;
+        let handing_over =
+            |g: &Self| g.m.as_ref().map(|m| m.local_state()) == Some(LocalState::Left(abi::CL_R_HANDOFF));
+        match phase {
+            HandoffPhase::Prepare => {
+                if !self.running {
+                    return Ok(());
+                }
+                self.ho_blob = Some(kho::Preserved::new(handoff::NAME, handoff::blob_size())?);
+                // SAFETY: Any context.
+                unsafe { ffi::cm_handoff_hold(true) };
+                // Already out (admin, overload): the blob still carries the epoch.
+                let _ = self.leave(abi::CL_R_HANDOFF, ms);
+            }
+            HandoffPhase::Abort => {
+                self.ho_blob = None;
+                // SAFETY: Any context.
+                unsafe { ffi::cm_handoff_hold(false) };
+                if handing_over(self) {
+                    let _ = self.rejoin();
+                }
+            }
+            HandoffPhase::Commit => {
+                let Some(blob) = self.ho_blob.take() else {
+                    return Ok(());
+                };
+                let Some(m) = self.m.as_ref() else {
+                    return Ok(());
+                };
+                let now = now_ns();
+                let item = handoff::Carried {
+                    epoch: m.epoch(),
+                    node_id: self.cfg.node_id,
+                    cluster_id: self.cfg.cluster_id,
+                    incarnation: m.incarnation(),
+                    up_members: u32::try_from(m.up_members()).unwrap_or(u32::MAX),
+                    handoff_ms: ms,
+                };
+                let meta = kho_blob::Meta {
+                    handoffs: self.handoffs.saturating_add(1),
+                    lost: 0,
+                    // SAFETY: Any context.
+                    sealed_ns: unsafe { bindings::ktime_get_real_fast_ns() },
+                    boot_id: [0; kho_blob::BOOT_ID_LEN],
+                };
+                if let Err(e) = blob.seal_one(kho_blob::Owner::ClusterMsg, item.as_bytes(), &meta) {
+                    pr_err!("handoff: the epoch was not sealed ({:?})\n", e);
+                }
+                // The peers' time starts now, not at the prepare.
+                if handing_over(self) {
+                    let (key, wall) = (self.cfg.tx_key, wall_s());
+                    let n = self.send_all(1, |m, id| m.leave_message(id, key, now, wall));
+                    self.counters.tx_leaves = self.counters.tx_leaves.saturating_add(n);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -625,7 +709,8 @@ impl Inner {
 }
 
 impl Node {
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
+    /// The node, with what the handoff that started this kernel carried (if any).
+    pub(crate) fn new(restored: Option<Restored>) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             inner <- new_mutex!(Inner {
                 cfg: Config {
@@ -637,6 +722,7 @@ impl Node {
                     gasp_repeats: DEFAULT_REPEATS,
                     tx_key: 0,
                     peers: [None; MAX_PEERS],
+                    handoff_ms: DEFAULT_HANDOFF_MS,
                 },
                 keys: [false; 2],
                 m: None,
@@ -646,6 +732,9 @@ impl Node {
                 gasp_ns: 0,
                 counters: Counters::default(),
                 kobj: Kobj(ptr::null_mut()),
+                ho_blob: None,
+                restored,
+                handoffs: restored.map_or(0, |r| r.handoffs),
             }),
         }? Error)
     }
@@ -693,6 +782,11 @@ impl Node {
 /// The default UDP port (corosync uses 5405 and 5404; 5407 is near and unassigned
 /// by IANA).
 const DEFAULT_PORT: u16 = 5407;
+/// How long a handoff's leave tells peers to wait by default: a kexec into a new
+/// kernel and its userspace, up to the agent that enables cluster_msg again.
+const DEFAULT_HANDOFF_MS: u32 = 120_000;
+/// At most a day.
+const MAX_HANDOFF_MS: u32 = 86_400_000;
 /// Each gasp is sent this many times by default: UDP has no retransmission, and a
 /// panicking node has no time for one.
 const DEFAULT_REPEATS: u32 = 3;
@@ -730,10 +824,24 @@ impl hwerr::Consumer for Node {
         let state = g.m.as_ref().map(|m| m.local_state());
         // Errors mean "not enabled" or "not in that state": nothing to do.
         if overload && state == Some(LocalState::Active) {
-            let _ = g.leave(abi::CL_R_OVERLOAD);
+            let _ = g.leave(abi::CL_R_OVERLOAD, 0);
         } else if !overload && state == Some(LocalState::Left(abi::CL_R_OVERLOAD)) {
             let _ = g.rejoin();
         }
+    }
+}
+
+/// A phase of a planned kexec handoff (`HASYS_HANDOFF_*`): 0 or a negative errno.
+/// Context: process (kexec_handoff's request or reboot notifier, through hwerr's
+/// chain), may sleep.
+#[no_mangle]
+extern "C" fn cluster_msg_handoff(phase: c_ulong) -> c_int {
+    let (Some(n), Some(phase)) = (node(), HandoffPhase::from_code(phase)) else {
+        return 0;
+    };
+    match n.inner.lock().handoff(phase) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }
 
@@ -770,6 +878,7 @@ mod id {
     pub(super) const KEY1: u32 = 12;
     pub(super) const PEERS: u32 = 13;
     pub(super) const REQUEST: u32 = 14;
+    pub(super) const HANDOFF_MS: u32 = 15;
     pub(super) const KEYS: u32 = 20;
     pub(super) const STATE: u32 = 21;
     pub(super) const EPOCH: u32 = 22;
@@ -832,6 +941,7 @@ fn show(attr: u32, out: &mut SysfsBuf<'_>) -> Result {
         id::DEAD_MS => writeln!(out, "{}", c.timing.dead_ms),
         id::MAX_SKEW_S => writeln!(out, "{}", c.timing.max_skew_s),
         id::GASP_REPEATS => writeln!(out, "{}", c.gasp_repeats),
+        id::HANDOFF_MS => writeln!(out, "{}", c.handoff_ms),
         id::TX_KEY => writeln!(out, "{}", c.tx_key),
         id::PEERS => {
             for p in c.peers.iter().flatten() {
@@ -1058,7 +1168,7 @@ fn store(attr: u32, input: &[u8]) -> Result {
     // while it is disabled.
     let live = matches!(
         attr,
-        id::ENABLED | id::KEY0 | id::KEY1 | id::TX_KEY | id::REQUEST
+        id::ENABLED | id::KEY0 | id::KEY1 | id::TX_KEY | id::REQUEST | id::HANDOFF_MS
     );
     if g.running && !live {
         return Err(EBUSY);
@@ -1115,6 +1225,13 @@ fn store(attr: u32, input: &[u8]) -> Result {
             }
             c.gasp_repeats = v;
         }
+        id::HANDOFF_MS => {
+            let v: u32 = parse_num(s)?;
+            if v == 0 || v > MAX_HANDOFF_MS {
+                return Err(EINVAL);
+            }
+            c.handoff_ms = v;
+        }
         id::TX_KEY => {
             let v: u8 = parse_num(s)?;
             if v > 1 {
@@ -1133,7 +1250,7 @@ fn store(attr: u32, input: &[u8]) -> Result {
         id::PEERS => return store_peers(&mut g, s),
         id::REQUEST => {
             return match s.trim() {
-                "leave" => g.leave(abi::CL_R_ADMIN),
+                "leave" => g.leave(abi::CL_R_ADMIN, 0),
                 "rejoin" => g.rejoin(),
                 "dumping" => g.dump(abi::CL_R_KDUMP),
                 "dumped" => g.dump(abi::CL_R_DUMPED),

@@ -52,6 +52,7 @@ CM_ATTR(key0, 0200, 11);
 CM_ATTR(key1, 0200, 12);
 CM_ATTR(peers, 0644, 13);
 CM_ATTR(request, 0200, 14);
+CM_ATTR(handoff_ms, 0644, 15);
 /* The view. */
 CM_ATTR(keys, 0444, 20);
 CM_ATTR(state, 0444, 21);
@@ -76,6 +77,7 @@ static struct attribute *cm_attrs[] = {
 	&cm_key1.attr.attr,
 	&cm_peers.attr.attr,
 	&cm_request.attr.attr,
+	&cm_handoff_ms.attr.attr,
 	&cm_keys.attr.attr,
 	&cm_state.attr.attr,
 	&cm_epoch.attr.attr,

@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/random.h>
 
 #include <hasys/hwerr.h>
@@ -115,6 +116,39 @@ void hasys_kho_free_found(void *blob)
 		folio_put(virt_to_folio(blob));
 }
 EXPORT_SYMBOL_GPL(hasys_kho_free_found);
+
+/* The modules told of a handoff's phases (include/hasys/hwerr.h). */
+static BLOCKING_NOTIFIER_HEAD(hasys_handoff_chain);
+
+int hasys_handoff_register(struct notifier_block *nb)
+{
+	return blocking_notifier_chain_register(&hasys_handoff_chain, nb);
+}
+EXPORT_SYMBOL_GPL(hasys_handoff_register);
+
+int hasys_handoff_unregister(struct notifier_block *nb)
+{
+	return blocking_notifier_chain_unregister(&hasys_handoff_chain, nb);
+}
+EXPORT_SYMBOL_GPL(hasys_handoff_unregister);
+
+int hasys_handoff_call(unsigned long phase)
+{
+	switch (phase) {
+	case HASYS_HANDOFF_PREPARE:
+		/* A refusal tells ABORT to those that had accepted it before. */
+		return notifier_to_errno(blocking_notifier_call_chain_robust(
+			&hasys_handoff_chain, HASYS_HANDOFF_PREPARE, HASYS_HANDOFF_ABORT,
+			NULL));
+	case HASYS_HANDOFF_ABORT:
+	case HASYS_HANDOFF_COMMIT:
+		blocking_notifier_call_chain(&hasys_handoff_chain, phase, NULL);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+EXPORT_SYMBOL_GPL(hasys_handoff_call);
 
 #define HWERR_KHO_NAME "hasys-hwerr"
 

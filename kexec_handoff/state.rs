@@ -17,7 +17,8 @@
 
 use crate::phase::{self, AbortReason, Commit, Phase, Request, Transition};
 use crate::sysfs::{self, SysfsBuf};
-use crate::{abi, hwerr, kho, kho_blob};
+use crate::hwerr::{self, HandoffPhase};
+use crate::{abi, kho, kho_blob};
 use core::{fmt::Write, ptr};
 use kernel::{
     bindings, new_mutex,
@@ -27,7 +28,7 @@ use kernel::{
         Arc, Mutex,
     },
 };
-use zerocopy::{FromBytes, IntoBytes};
+use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// The KHO subtree of kexec_handoff's own blob (its report for the next kernel).
@@ -132,31 +133,19 @@ impl Report {
     /// Finds kexec_handoff's blob a handoff carried, validates it and frees it; with
     /// what hwerr restored of its log. Context: module init.
     pub(crate) fn find() -> Self {
-        let found = match kho::Found::find(NAME) {
-            Ok(Some(f)) => f,
+        let (c, meta) = match kho::Found::find_one::<Carried>(NAME, kho_blob::Owner::KexecHandoff) {
+            Ok(Some(found)) => found,
             Ok(None) => return Report::None,
-            Err(e) => {
-                pr_err!("the handoff's KHO subtree is broken ({:?})\n", e);
-                return Report::Refused(REFUSED_ITEM);
+            Err(r) => {
+                pr_err!("the handoff's blob is refused ({}): nothing restored\n", r.name());
+                return Report::Refused(match r {
+                    kho::Refused::Invalid(inv) => inv.code(),
+                    kho::Refused::Broken(_) | kho::Refused::Item => REFUSED_ITEM,
+                });
             }
-        };
-        let blob = match kho_blob::parse(found.as_slice(), kho_blob::Owner::KexecHandoff) {
-            Ok(b) => b,
-            Err(inv) => {
-                pr_err!(
-                    "the handoff's blob is refused ({}): nothing restored\n",
-                    inv.name()
-                );
-                return Report::Refused(inv.code());
-            }
-        };
-        let item = blob.items().next().filter(|_| blob.count() == 1);
-        let Some(c) = item.and_then(|i| Carried::read_from_bytes(i).ok()) else {
-            pr_err!("the handoff's blob holds no report: nothing restored\n");
-            return Report::Refused(REFUSED_ITEM);
         };
         Report::Restored(Restored {
-            handoffs: blob.meta().handoffs,
+            handoffs: meta.handoffs,
             old_release: c.release,
             new_release: this_release(),
             attempt: c.attempt,
@@ -183,6 +172,8 @@ struct Inner {
     own: Option<kho::Preserved>,
     /// hwerr's log is preserved (by the current preparation).
     log_held: bool,
+    /// The other modules accepted the current preparation (`HandoffPhase::Prepare`).
+    modules_held: bool,
 }
 
 /// The handoff of this kernel. One per module; published for the C entry points.
@@ -256,6 +247,7 @@ impl Kh {
                 ho: phase::Handoff::new(),
                 own: None,
                 log_held: false,
+                modules_held: false,
             }, "kexec_handoff"),
             shown: Atomic::new(u32::from(abi::HO_IDLE)),
             shown_err: Atomic::new(0),
@@ -325,6 +317,10 @@ impl Kh {
 
     /// Ends what the current preparation preserved: nothing is carried.
     fn release(g: &mut Inner) {
+        if core::mem::take(&mut g.modules_held) {
+            // Never fails for `Abort`.
+            let _ = hwerr::handoff_call(HandoffPhase::Abort);
+        }
         g.own = None;
         if core::mem::take(&mut g.log_held) {
             hwerr::handoff_release();
@@ -340,9 +336,14 @@ impl Kh {
         hwerr::handoff_preserve().map_err(|e| AbortReason::PreserveFailed(e.to_errno()))?;
         g.log_held = true;
         let size = kho_blob::size_for(core::mem::size_of::<Carried>(), 1).unwrap_or(0);
-        match kho::Preserved::new(NAME, size) {
-            Ok(p) => {
-                g.own = Some(p);
+        let res = kho::Preserved::new(NAME, size).and_then(|p| {
+            g.own = Some(p);
+            // The other modules' state (cluster_msg's, ...), and their notices.
+            hwerr::handoff_call(HandoffPhase::Prepare)
+        });
+        match res {
+            Ok(()) => {
+                g.modules_held = true;
                 Ok(())
             }
             Err(e) => {
@@ -406,6 +407,11 @@ impl Kh {
     /// The commit: seals hwerr's log, then kexec_handoff's blob, and hands both to
     /// the next kernel.
     fn seal(&self, g: &mut Inner, attempt: u32, release: [u8; RELEASE_LEN]) {
+        // The other modules first: what they log now is carried with the log.
+        if core::mem::take(&mut g.modules_held) {
+            // Never fails for `Commit`.
+            let _ = hwerr::handoff_call(HandoffPhase::Commit);
+        }
         g.log_held = false;
         let sealed = match hwerr::handoff_seal() {
             Ok(n) => n,
@@ -414,7 +420,7 @@ impl Kh {
                 0
             }
         };
-        let Some(mut own) = g.own.take() else {
+        let Some(own) = g.own.take() else {
             return;
         };
         let now = realtime_ns();
@@ -424,25 +430,16 @@ impl Kh {
             attempt,
             sealed,
         };
-        let handoffs = self.report.handoffs().saturating_add(1);
-        let buf = own.as_mut_slice();
-        let Ok(mut w) = kho_blob::Writer::new(
-            buf,
-            kho_blob::Owner::KexecHandoff,
-            core::mem::size_of::<Carried>(),
-        ) else {
-            return;
-        };
-        if w.push(item.as_bytes()).is_err() {
-            return;
-        }
-        w.seal(&kho_blob::Meta {
-            handoffs,
+        let meta = kho_blob::Meta {
+            handoffs: self.report.handoffs().saturating_add(1),
             lost: 0,
             sealed_ns: now,
             boot_id: [0; kho_blob::BOOT_ID_LEN],
-        });
-        own.hand_over();
+        };
+        if let Err(e) = own.seal_one(kho_blob::Owner::KexecHandoff, item.as_bytes(), &meta) {
+            pr_err!("the handoff's report was not sealed ({:?})\n", e);
+            return;
+        }
         pr_info!("handoff committed: {} records of the log sealed\n", sealed);
     }
 

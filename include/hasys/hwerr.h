@@ -321,6 +321,52 @@ int hwerr_handoff_seal(void);
  */
 void hwerr_handoff_release(void);
 
+/*
+ * The phases of a planned kexec handoff, told to every hasys module that keeps state
+ * across it or tells others about it (hasys_handoff_register()). kexec_handoff, the
+ * only caller of hasys_handoff_call(), runs them under its own mutex, in this order:
+ * PREPARE, then ABORT or COMMIT.
+ */
+#define HASYS_HANDOFF_PREPARE	1	/* preserve your state (hasys_kho_preserve());
+					 * return notifier_from_errno() to refuse */
+#define HASYS_HANDOFF_ABORT	2	/* the old kernel goes on: release it */
+#define HASYS_HANDOFF_COMMIT	3	/* the kexec is under way (from the reboot
+					 * notifier, before hwerr seals its log): seal it */
+
+struct notifier_block;
+
+/**
+ * hasys_handoff_register - be told the phases of a planned kexec handoff
+ * @nb: its notifier_call gets HASYS_HANDOFF_* and a NULL pointer, in process
+ *	context (it may sleep), never while hwerr's log or ring locks are held.
+ *
+ * Context: process context, may sleep.
+ * Return: 0.
+ */
+int hasys_handoff_register(struct notifier_block *nb);
+
+/**
+ * hasys_handoff_unregister - undo hasys_handoff_register()
+ * @nb: as registered. No call is running on it once this returns.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOENT if @nb was not registered.
+ */
+int hasys_handoff_unregister(struct notifier_block *nb);
+
+/**
+ * hasys_handoff_call - tell every registered module a phase (kexec_handoff only)
+ * @phase: HASYS_HANDOFF_PREPARE, _ABORT or _COMMIT.
+ *
+ * A PREPARE that a module refuses is rolled back: the modules that had accepted it
+ * are told ABORT, and the refusal's errno is returned.
+ *
+ * Context: process context, may sleep.
+ * Return: 0; for PREPARE, the first refusal's negative errno; -EINVAL for another
+ * @phase.
+ */
+int hasys_handoff_call(unsigned long phase);
+
 /* What hwerr restored at load from a handoff (hwerr_handoff_restored()). */
 struct hwerr_handoff_restored {
 	u32 handoffs;		/* handoffs the log has been through */

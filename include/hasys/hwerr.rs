@@ -86,6 +86,9 @@ mod ffi {
         /// See `hwerr_handoff_restored()` in `include/hasys/hwerr.h`.
         pub(super) fn hwerr_handoff_restored(out: *mut super::HandoffRestored) -> c_int;
 
+        /// See `hasys_handoff_call()` in `include/hasys/hwerr.h`.
+        pub(super) fn hasys_handoff_call(phase: c_ulong) -> c_int;
+
         /// See `hwerr_consumer_register()` in `include/hasys/hwerr.h`.
         pub(super) fn hwerr_consumer_register(consumer: *mut super::RawConsumer) -> c_int;
 
@@ -208,6 +211,40 @@ pub(crate) fn handoff_seal() -> Result<u32> {
     let n = unsafe { ffi::hwerr_handoff_seal() };
     to_result(n.min(0))?;
     Ok(n.unsigned_abs())
+}
+
+/// A phase of a planned kexec handoff, as every hasys module is told it
+/// (`HASYS_HANDOFF_*` in `include/hasys/hwerr.h`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HandoffPhase {
+    /// Preserve your state; a module may refuse.
+    Prepare = 1,
+    /// The old kernel goes on: release it.
+    Abort = 2,
+    /// The kexec is under way: seal it.
+    Commit = 3,
+}
+
+impl HandoffPhase {
+    /// The phase of a `HASYS_HANDOFF_*` code.
+    pub(crate) fn from_code(code: usize) -> Option<Self> {
+        match code {
+            1 => Some(Self::Prepare),
+            2 => Some(Self::Abort),
+            3 => Some(Self::Commit),
+            _ => None,
+        }
+    }
+}
+
+/// Tells every module registered with `hasys_handoff_register()` a phase
+/// (`hasys_handoff_call()`). For kexec_handoff only, under its mutex. A refused
+/// `Prepare` has been rolled back (`Abort` told to those that had accepted it) and
+/// fails with the refusal's error.
+/// Context: process context, may sleep.
+pub(crate) fn handoff_call(phase: HandoffPhase) -> Result {
+    // SAFETY: Process context; the phase is one of the three codes.
+    to_result(unsafe { ffi::hasys_handoff_call(phase as c_ulong) })
 }
 
 /// Gives up the preserved log (`hwerr_handoff_release()`); nothing if none is.

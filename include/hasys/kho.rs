@@ -10,8 +10,10 @@
 //! not every module uses every item.
 #![allow(dead_code)]
 
+use crate::kho_blob::{self, Meta, Owner};
 use core::ptr::NonNull;
 use kernel::{error::from_err_ptr, prelude::*};
+use zerocopy::FromBytes;
 
 mod ffi {
     use kernel::prelude::*;
@@ -73,6 +75,20 @@ impl Preserved {
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.size) }
     }
 
+    /// Seals `item` as the blob's only item (`owner`'s, with `meta`) and gives the blob
+    /// to the next kernel. Fails with `EINVAL`, releasing the blob, if `item` is empty,
+    /// larger than `kho_blob::MAX_ITEM_SIZE` or does not fit.
+    ///
+    /// Context: process context (the commit of a handoff), may sleep.
+    pub(crate) fn seal_one(mut self, owner: Owner, item: &[u8], meta: &Meta) -> Result {
+        let mut w =
+            kho_blob::Writer::new(self.as_mut_slice(), owner, item.len()).map_err(|_| EINVAL)?;
+        w.push(item).map_err(|_| EINVAL)?;
+        w.seal(meta);
+        self.hand_over();
+        Ok(())
+    }
+
     /// Gives the blob to the next kernel: it stays preserved, never released here.
     /// For the commit of a handoff, once the blob is sealed.
     pub(crate) fn hand_over(self) {
@@ -130,6 +146,50 @@ impl Found {
     pub(crate) fn as_slice(&self) -> &[u8] {
         // SAFETY: By the type invariant.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.size) }
+    }
+}
+
+/// Why a blob handed over was not restored ([`Found::find_one`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Refused {
+    /// KHO's subtree is broken (`hasys_kho_find()`'s error).
+    Broken(Error),
+    /// The blob failed validation.
+    Invalid(kho_blob::Invalid),
+    /// A valid blob, but not exactly one item of the expected size.
+    Item,
+}
+
+impl Refused {
+    /// For the kernel log.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Refused::Broken(_) => "broken-subtree",
+            Refused::Invalid(inv) => inv.name(),
+            Refused::Item => "bad-item",
+        }
+    }
+}
+
+impl Found {
+    /// The blob handed over under `name`, validated as `owner`'s with exactly one item
+    /// of type `T`: a copy of the item and the blob's meta. `Ok(None)` when nothing was
+    /// handed over under `name`. The blob is freed either way.
+    ///
+    /// Context: process context.
+    pub(crate) fn find_one<T: FromBytes>(
+        name: &CStr,
+        owner: Owner,
+    ) -> core::result::Result<Option<(T, Meta)>, Refused> {
+        let Some(found) = Self::find(name).map_err(Refused::Broken)? else {
+            return Ok(None);
+        };
+        let blob = kho_blob::parse(found.as_slice(), owner).map_err(Refused::Invalid)?;
+        let item = blob.items().next().filter(|_| blob.count() == 1);
+        let item = item
+            .and_then(|i| T::read_from_bytes(i).ok())
+            .ok_or(Refused::Item)?;
+        Ok(Some((item, blob.meta())))
     }
 }
 

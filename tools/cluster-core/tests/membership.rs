@@ -569,6 +569,24 @@ fn handoff() {
 }
 
 #[test]
+fn resume_epoch() {
+    // The new kernel continues the old one's epoch: its first change is the next one.
+    let mut b2 = member(2, 0xbb, &[1]);
+    assert!(b2.resume_epoch(41));
+    assert_eq!(b2.epoch(), 41);
+    let c = b2.leave(abi::CL_R_ADMIN, 0).unwrap();
+    assert_eq!(c.epoch, 42);
+    // Only before the first change: the epoch never goes back, nor jumps.
+    assert!(!b2.resume_epoch(7));
+    assert!(!b2.resume_epoch(1000));
+    assert_eq!(b2.epoch(), 42);
+    // Resuming 0 is a no-op that still counts as done.
+    let mut b3 = member(2, 0xcc, &[1]);
+    assert!(b3.resume_epoch(0));
+    assert_eq!(b3.epoch(), 0);
+}
+
+#[test]
 fn leave_and_rejoin() {
     let (mut a, mut b) = pair(SEC);
     let t = 2 * SEC;

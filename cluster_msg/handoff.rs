@@ -74,7 +74,10 @@ pub(crate) fn find() -> Option<Restored> {
         }
         Ok(None) => None,
         Err(r) => {
-            pr_err!("handoff: the blob is refused ({}): nothing restored\n", r.name());
+            pr_err!(
+                "handoff: the blob is refused ({}): nothing restored\n",
+                r.name()
+            );
             None
         }
     }

@@ -25,12 +25,11 @@
 use crate::abi::{self, Record};
 use crate::handoff::{self, Restored};
 use crate::hwerr::{self, HandoffPhase};
-use crate::{kho, kho_blob};
 use crate::membership::{LocalState, Membership, PeerView, Timing, MAX_PEERS};
 use crate::sysfs::{self, fmt, parse_bool, parse_num, text, SysfsBuf};
 use crate::wire::{self, Header, Mac, Reject, TAG_LEN};
+use crate::{kho, kho_blob};
 use core::fmt::Write;
-use zerocopy::IntoBytes;
 use core::marker::PhantomData;
 use core::ptr;
 use kernel::{
@@ -41,6 +40,7 @@ use kernel::{
         Mutex,
     },
 };
+use zerocopy::IntoBytes;
 
 mod ffi {
     use kernel::{bindings, prelude::*};
@@ -513,8 +513,9 @@ impl Inner {
     /// tells nobody.
     fn handoff(&mut self, phase: HandoffPhase) -> Result {
         let ms = self.cfg.handoff_ms;
-        let handing_over =
-            |g: &Self| g.m.as_ref().map(|m| m.local_state()) == Some(LocalState::Left(abi::CL_R_HANDOFF));
+        let handing_over = |g: &Self| {
+            g.m.as_ref().map(|m| m.local_state()) == Some(LocalState::Left(abi::CL_R_HANDOFF))
+        };
         match phase {
             HandoffPhase::Prepare => {
                 if !self.running {

@@ -15,9 +15,9 @@
 //!
 //! Context: process for everything here (sysfs, the reboot notifier, module init).
 
+use crate::hwerr::{self, HandoffPhase};
 use crate::phase::{self, AbortReason, Commit, Phase, Request, Transition};
 use crate::sysfs::{self, SysfsBuf};
-use crate::hwerr::{self, HandoffPhase};
 use crate::{abi, kho, kho_blob};
 use core::{fmt::Write, ptr};
 use kernel::{
@@ -137,7 +137,10 @@ impl Report {
             Ok(Some(found)) => found,
             Ok(None) => return Report::None,
             Err(r) => {
-                pr_err!("the handoff's blob is refused ({}): nothing restored\n", r.name());
+                pr_err!(
+                    "the handoff's blob is refused ({}): nothing restored\n",
+                    r.name()
+                );
                 return Report::Refused(match r {
                     kho::Refused::Invalid(inv) => inv.code(),
                     kho::Refused::Broken(_) | kho::Refused::Item => REFUSED_ITEM,

@@ -23,7 +23,11 @@
 #                                 bzImage it loads)
 #   guest-run.sh <results> handoff  the handoff scenario in a VM booted with kho=on:
 #                                 selftests/kexec_handoff/handoff.sh, run again by each
-#                                 kernel its kexecs start (HASYS_KIMAGE is the bzImage)
+#                                 kernel its kexecs start (HASYS_KIMAGE is the bzImage);
+#                                 the VM is node A of the pair topology
+#   guest-run.sh <results> handoff-peer  node B beside it: selftests/kexec_handoff/peer.sh
+#                                 watches A through cluster_msg; files go to
+#                                 <results>/peer, the two meet in <results>/sync
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
@@ -37,6 +41,9 @@ mode=$2
 if [ "$mode" = cluster ] || [ "$mode" = cluster-bench ]; then
 	sync=$res/sync
 	res=$res/$HASYS_NODE
+elif [ "$mode" = handoff-peer ]; then
+	sync=$res/sync
+	res=$res/peer
 fi
 export HASYS_MODDIR HASYS_SELFTEST_FAIL="${HASYS_SELFTEST_FAIL:-0}" HASYS_HOSTREQ
 HASYS_KSELFTEST_ARGS=${HASYS_KSELFTEST_ARGS:-}
@@ -184,6 +191,11 @@ run_handoff() {
 	"$HASYS_KSELFTEST/kexec_handoff/handoff.sh" "$res" "$HASYS_KIMAGE"
 }
 
+run_handoff_peer() {
+	[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+	"$HASYS_KSELFTEST/kexec_handoff/peer.sh" "$res" "$sync" >"$res/peer.ktap" 2>&1
+}
+
 run_cluster_bench() {
 	# Node A panics at the end: bench.sh saves its kernel log and done marker first.
 	"$HASYS_KSELFTEST/cluster_msg/bench.sh" "$HASYS_NODE" "$sync" "$res" 2>&1 |
@@ -196,6 +208,7 @@ cluster) run_cluster ;;
 cluster-bench) run_cluster_bench ;;
 crash) run_crash ;;
 handoff) run_handoff ;;
+handoff-peer) run_handoff_peer ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
 bench) run_bench >"$res/bench.txt" 2>&1 ;;
 boot) ;; # only the kernel log: make check-boot counts boots with a report

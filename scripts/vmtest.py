@@ -409,10 +409,11 @@ def kvm_works(kdir):
 
 
 def boot(kdir, res, mode, timeout, kselftest, moddir=TOP, append="", extra_env=None, cpus=2,
-         memory="2G"):
+         memory="2G", qemu=""):
     """One VM (`cpus` vCPUs, `memory`) running guest-run.sh in `mode`; `append` is added
-    to the kernel command line, `extra_env` to the guest's environment. Serves the
-    guest's host requests (hostreq()) until it exits or `timeout` passed."""
+    to the kernel command line, `extra_env` to the guest's environment, `qemu` to
+    QEMU's options. Serves the guest's host requests (hostreq()) until it exits or
+    `timeout` passed."""
     env = {
         "HASYS_MODDIR": str(moddir),
         "HASYS_KSELFTEST": str(kselftest),
@@ -440,7 +441,7 @@ def boot(kdir, res, mode, timeout, kselftest, moddir=TOP, append="", extra_env=N
            # device behind it, for aer-inject. pcie_ports=native: the kernel owns AER.
            f"--qemu-opts=-cpu {guest_cpu(kvm)} -monitor unix:{monitor},server=on,wait=off "
            "-device pcie-root-port,id=hasys_rp,bus=pcie.0,chassis=9,slot=9 "
-           "-device e1000e,bus=hasys_rp,romfile=",
+           f"-device e1000e,bus=hasys_rp,romfile= {qemu}".rstrip(),
            # log_buf_len: the kernel log is saved after the tests; DEBUG_KOBJECT_RELEASE
            # alone logs every kobject release, and a report must not scroll out first.
            f"--append=pcie_ports=native log_buf_len=16M {append}".rstrip(),
@@ -521,6 +522,42 @@ def boot_cluster(kdir, res, timeout, kselftest, moddir=TOP, mode="cluster"):
 BENCH_CRASH_APPEND = "crashkernel=256M"
 
 
+def pair_nic(node):
+    """QEMU options of `node`'s NIC in the pair topology (CLUSTER_NODES)."""
+    mac, lport, rport = CLUSTER_NODES[node]
+    return (f"-device virtio-net-pci,netdev=hn0,mac={mac} "
+            "-netdev dgram,id=hn0,local.type=inet,local.host=127.0.0.1,"
+            f"local.port={lport},remote.type=inet,remote.host=127.0.0.1,"
+            f"remote.port={rport}")
+
+
+def spawn_node(kdir, res, node, mode, env, append, kvm, monitor):
+    """Starts `node` of the pair topology (1 vCPU, 1 GiB) running guest-run.sh in
+    `mode` with `env`; its console goes to res/vng-<node>.log. Returns the process
+    and the open log."""
+    guest = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    guest += f" {TOP / 'scripts/guest-run.sh'} {res} {mode}"
+    qemu = (f"-cpu {guest_cpu(kvm)} -monitor unix:{monitor},server=on,wait=off "
+            f"{pair_nic(node)}")
+    cmd = [VNG, "--run", str(kdir), "--skip-modules", "--verbose", "--cpus", "1",
+           "--memory", "1G", "--rwdir", str(res), f"--qemu-opts={qemu}",
+           f"--append={append}", "--exec", guest]
+    if not kvm:
+        cmd.insert(3, "--disable-kvm")
+    log = open(res / f"vng-{node}.log", "w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True, env=ENV)
+    return proc, log
+
+
+def stop_vm(proc):
+    """Kills a VM's process group, if it still runs, and reaps it."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
     """Boots nodes A and B together (1 vCPU, 1 GiB each: two TCG guests on two host
     cores), each running guest-run.sh in `mode` (cluster: the tests), and serves their
@@ -548,24 +585,10 @@ def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
                 env["HASYS_FENCE_AGENTS"] = os.environ.get("HASYS_FENCE_AGENTS", "")
                 if node == "A":
                     append += f" {BENCH_CRASH_APPEND}"
-            guest = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-            guest += f" {TOP / 'scripts/guest-run.sh'} {res} {mode}"
             monitors[node] = mon_dir / f"{node}.sock"
-            qemu = (f"-cpu {guest_cpu(kvm)} -monitor unix:{monitors[node]},server=on,wait=off "
-                    f"-device virtio-net-pci,netdev=hn0,mac={mac} "
-                    "-netdev dgram,id=hn0,local.type=inet,local.host=127.0.0.1,"
-                    f"local.port={lport},remote.type=inet,remote.host=127.0.0.1,"
-                    f"remote.port={rport}")
-            cmd = [VNG, "--run", str(kdir), "--skip-modules", "--verbose", "--cpus", "1",
-                   "--memory", "1G", "--rwdir", str(res), f"--qemu-opts={qemu}",
-                   f"--append={append}", "--exec", guest]
-            if not kvm:
-                cmd.insert(3, "--disable-kvm")
-            log = open(res / f"vng-{node}.log", "w")
+            procs[node], log = spawn_node(kdir, res, node, mode, env, append, kvm,
+                                          monitors[node])
             logs.append(log)
-            procs[node] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True,
-                                           env=ENV)
         print(f"vmtest: booted cluster nodes A and B ({'KVM' if kvm else 'TCG'}), "
               f"logs: {res}/vng-[AB].log")
         while any(p.poll() is None for p in procs.values()):
@@ -576,10 +599,7 @@ def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
             time.sleep(0.02)
     finally:
         for p in procs.values():
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+            stop_vm(p)
         for log in logs:
             log.close()
         shutil.rmtree(mon_dir, ignore_errors=True)
@@ -620,19 +640,19 @@ def judge_cluster(res, v):
         judge_node(res, node, "cluster", v, tests=True)
 
 
-def judge_node(res, node, run, v, tests):
-    """One node of a pair run: its 'done' marker and kernel logs; with `tests`, also
-    its KTAP (cluster.ktap) and kmemleak report (the test kernel has kmemleak, the
-    bench kernel does not)."""
-    d = res / node
+def judge_node(res, node, run, v, tests, subdir=None, ktap="cluster.ktap"):
+    """One node of a pair run, its files in res/<subdir or node>: its 'done' marker and
+    kernel logs; with `tests`, also its KTAP (`ktap`) and kmemleak report (the test
+    kernel has kmemleak, the bench kernel does not)."""
+    d = res / (subdir or node)
     name = f"{run} {node}"
     if not (d / "done").exists():
         v.add(f"{name}: finished", False, why=f"no 'done' marker (see {res / f'vng-{node}.log'})")
     if tests:
-        ktap = d / "cluster.ktap"
+        ktap = d / ktap
         text = ktap.read_text(errors="replace") if ktap.exists() else ""
         if not judge_ktap(text, "hash", f"{name}: ", v):
-            v.add(f"{name}: KTAP", False, why="no KTAP from node.sh")
+            v.add(f"{name}: KTAP", False, why=f"no KTAP in {ktap}")
         leaks = d / "kmemleak.txt"
         if leaks.exists():
             report = leaks.read_text(errors="replace")
@@ -736,19 +756,44 @@ def judge_crash(res, v):
 HANDOFF_APPEND = "kho=on kho_scratch=32M,512M,64M"
 
 
+# After the handoff VM (node A) has finished, how long its peer may take to finish.
+PEER_GRACE_S = 300
+
+
 def boot_handoff(kdir, res, timeout, kselftest, moddir):
-    """The handoff scenario in its own VM, results in res/."""
+    """The handoff scenario, results in res/: the handoff VM is node A of the pair
+    topology (its NIC beside the single VM's devices), and node B, booted first,
+    watches it through cluster_msg (guest-run.sh handoff-peer, results in res/peer/).
+    B is given PEER_GRACE_S once A is done, then stopped."""
     shutil.rmtree(res, ignore_errors=True)
-    res.mkdir(parents=True)
-    boot(kdir, res, "handoff", timeout, kselftest, moddir, append=HANDOFF_APPEND,
-         extra_env={"HASYS_KIMAGE": str(kdir / "arch/x86/boot/bzImage")})
+    for d in ("sync", "peer"):
+        (res / d).mkdir(parents=True)
+    env = {"HASYS_MODDIR": str(moddir), "HASYS_KSELFTEST": str(kselftest),
+           "HASYS_HACTL": os.environ.get("HASYS_HACTL", ""), "HASYS_NODE": "B"}
+    mon_dir = Path(tempfile.mkdtemp(prefix="hasys-mon-"))
+    peer, log = spawn_node(kdir, res, "B", "handoff-peer", env, "log_buf_len=16M",
+                           kvm_works(kdir), mon_dir / "B.sock")
+    try:
+        boot(kdir, res, "handoff", timeout, kselftest, moddir, append=HANDOFF_APPEND,
+             extra_env={"HASYS_KIMAGE": str(kdir / "arch/x86/boot/bzImage"),
+                        "HASYS_NODE": "A"},
+             qemu=pair_nic("A"))
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            peer.wait(PEER_GRACE_S)
+        if peer.poll() is None:
+            print(f"vmtest: the handoff's peer did not finish within {PEER_GRACE_S} s of A")
+    finally:
+        stop_vm(peer)
+        log.close()
+        shutil.rmtree(mon_dir, ignore_errors=True)
 
 
 def judge_handoff(res, v):
     """The three stages: the first kernel's and the second's, each up to its kexec,
-    and the third's."""
-    print("kexec_handoff (two handoffs and the kernels they started):")
+    and the third's; and the peer's view of them."""
+    print("kexec_handoff (two handoffs and the kernels they started, a peer watching):")
     judge_stages(res, "handoff", (1, 2, 3), "no-kexec", "third kernel", v)
+    judge_node(res, "B", "handoff peer", v, tests=True, subdir="peer", ktap="peer.ktap")
 
 
 def boot_loop(args):

@@ -117,11 +117,7 @@ setup() {
 	done
 	# dumping_anywhere: the dumping notices below come from a running kernel.
 	hasys_loaded cluster_msg || insmod "$(hasys_ko cluster_msg)" dumping_anywhere=1 || return 1
-	echo $DEAD >$CM/dead_ms && echo $SUSPECT >$CM/suspect_ms &&
-		echo $INTERVAL >$CM/interval_ms &&
-		echo $me >$CM/node_id && echo 7 >$CM/cluster_id && echo eth0 >$CM/interface &&
-		echo $KEY >$CM/key0 && echo "+$peer $peer_ip $peer_mac" >$CM/peers &&
-		echo 1 >$CM/enabled
+	pair_enable $INTERVAL $SUSPECT $DEAD
 }
 ktap_check "configured and enabled (node $me, peer $peer)" setup
 signal "enabled-$role"

@@ -5,8 +5,13 @@
 # against corosync (bench.sh). Sourced, after the script has defined
 # pair_msg <text> (how it reports a wait that ran out: a KTAP comment, a line).
 #
-#   pair_role A|B      sets me, peer, peer_role, my_ip, peer_ip, peer_mac
-#   pair_net           eth0 up with this node's address, the peer's MAC fixed
+#   pair_role A|B      sets me, peer, peer_role, my_ip, my_mac, peer_ip, peer_mac
+#   pair_net           sets IFACE, the NIC with this node's MAC (eth0 in the pair;
+#                      the handoff VM has another NIC too), and brings it up with
+#                      this node's address, the peer's MAC fixed
+#   pair_enable I S D [attr=value...]
+#                      cluster_msg configured as this node (timings I/S/D ms, the
+#                      attributes given) and enabled
 #   signal/await       the halves meet through files in $SYNC
 #   barrier            both halves got here
 #   host stop|cont N   the host runs that QEMU monitor command on node N's VM
@@ -19,11 +24,16 @@ IP_A=169.254.77.1
 IP_B=169.254.77.2
 MAC_A=52:54:00:4b:00:01
 MAC_B=52:54:00:4b:00:02
+# The handoff pair (selftests/kexec_handoff): timings that ride out a TCG guest's
+# kmemleak scans, and the time A's handoff leave gives (three KASAN kernels boot
+# while B waits).
+HANDOFF_TIMING="200 3000 6000"
+HANDOFF_MS=900000
 
 pair_role() {
 	case $1 in
-	A) me=1 peer=2 peer_role=B my_ip=$IP_A peer_ip=$IP_B peer_mac=$MAC_B ;;
-	B) me=2 peer=1 peer_role=A my_ip=$IP_B peer_ip=$IP_A peer_mac=$MAC_A ;;
+	A) me=1 peer=2 peer_role=B my_ip=$IP_A my_mac=$MAC_A peer_ip=$IP_B peer_mac=$MAC_B ;;
+	B) me=2 peer=1 peer_role=A my_ip=$IP_B my_mac=$MAC_B peer_ip=$IP_A peer_mac=$MAC_A ;;
 	*) echo "$(basename "$0"): role must be A or B" >&2; return 2 ;;
 	esac
 	role=$1
@@ -31,8 +41,27 @@ pair_role() {
 
 # The other node's address without ARP: the dying gasp cannot ARP either.
 pair_net() {
-	ip link set eth0 up && ip addr add "$my_ip/24" dev eth0 &&
-		ip neigh replace "$peer_ip" lladdr "$peer_mac" dev eth0 nud permanent
+	local f
+	IFACE=
+	for f in /sys/class/net/*/address; do
+		[ "$(cat "$f")" = "$my_mac" ] && IFACE=$(basename "$(dirname "$f")")
+	done
+	[ -n "$IFACE" ] || { pair_msg "no NIC with MAC $my_mac"; return 1; }
+	ip link set "$IFACE" up && ip addr add "$my_ip/24" dev "$IFACE" &&
+		ip neigh replace "$peer_ip" lladdr "$peer_mac" dev "$IFACE" nud permanent
+}
+
+pair_enable() {
+	local cm=/sys/kernel/ha/cluster_msg kv
+	# dead, suspect, interval: each write keeps interval < suspect < dead.
+	echo "$3" >$cm/dead_ms && echo "$2" >$cm/suspect_ms && echo "$1" >$cm/interval_ms &&
+		echo "$me" >$cm/node_id && echo 7 >$cm/cluster_id && echo "$IFACE" >$cm/interface &&
+		echo $KEY >$cm/key0 && echo "+$peer $peer_ip $peer_mac" >$cm/peers || return 1
+	shift 3
+	for kv; do
+		echo "${kv#*=}" >"$cm/${kv%%=*}" || return 1
+	done
+	echo 1 >$cm/enabled
 }
 
 # signal <name>: tell the other half. await <name> <seconds>: wait for it (bounded).

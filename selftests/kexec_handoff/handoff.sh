@@ -10,23 +10,32 @@
 #
 #   handoff.sh <out-dir> <bzImage>
 #
+# The VM is node A of cluster_msg's pair topology: node B (peer.sh, a second VM)
+# watches it. Each kernel enables cluster_msg as node 1 and waits for B to be up.
+#
 # Stage 1: hwerr records (software reports and a corrected MCE); `prepare` preserves
-# the subtrees (KHO's debugfs lists them), `abort` takes them away; `hactl handoff
-# --no-exec` and `hactl handoff abort`; then the log is saved and `hactl handoff`
-# runs the kexec (kexec -s -l, prepare, kexec -e).
+# the subtrees (KHO's debugfs lists them) and cluster_msg leaves for the handoff,
+# `abort` takes them away and cluster_msg rejoins; `hactl handoff --no-exec` and
+# `hactl handoff abort`; then the log is saved and `hactl handoff` runs the kexec
+# (kexec -s -l, prepare, kexec -e).
 # Stage 2: hwerr restored the log: every record of stage 1 with its sequence number
 # and contents, carried through one handoff (boot 1), then the handoff's own records;
 # a new record continues the numbering; kexec_handoff is `restored` with its report
-# and its record; a new handoff can be prepared and aborted. Then a second handoff,
+# and its record; cluster_msg goes on from the epoch it carried; a new handoff can be
+# prepared and aborted. Then a second handoff,
 # whose seal corrupts hwerr's blob (debugfs hwerr/handoff_corrupt, test kernels).
 # Stage 3: hwerr refused the corrupted log whole (bad-crc) and restored nothing;
-# kexec_handoff's report says two handoffs and the refusal; everything unloads.
+# kexec_handoff's report says two handoffs and the refusal; cluster_msg's epoch was
+# carried again; once B has judged what it saw (`a-final`, `b-judged`), everything
+# unloads.
 # Before each kexec, and at the end, the kernel log and the kmemleak report are saved.
 #
 # Each stage writes its KTAP to <out-dir>/stage<N>.ktap; every wait is bounded.
 # Needs HASYS_MODDIR and HASYS_HACTL.
 
 . "$(dirname "$0")/hasys_lib.sh"
+pair_msg() { ktap_print_msg "$*"; }
+. "$(dirname "$0")/pair_lib.sh"
 
 OUT=${1:?usage: handoff.sh <out-dir> <bzImage>}
 KIMG=${2:?}
@@ -35,6 +44,10 @@ PY=/usr/bin/python3
 KH=/sys/kernel/ha/kexec_handoff
 KHO=/sys/kernel/debug/kho
 INJ=/sys/kernel/debug/mce-inject
+CM=/sys/kernel/ha/cluster_msg
+SYNC=$OUT/sync
+
+pair_role A || exit 2
 
 [ -x "$HACTL" ] || { ktap_print_header; ktap_exit_fail_msg "HASYS_HACTL is not set to the hactl binary"; }
 
@@ -58,14 +71,35 @@ finish() {
 	dmesg >"$OUT/dmesg-$1.txt"
 }
 
+# cluster_up: cluster_msg enabled as node A, B up (B boots beside the first kernel).
+cluster_up() {
+	local out
+	# shellcheck disable=SC2086 # three numbers
+	pair_net && pair_enable $HANDOFF_TIMING handoff_ms=$HANDOFF_MS || return 1
+	out=$("$HACTL" cluster --wait-state "$peer=up" --timeout-ms 600000 2>&1) ||
+		{ ktap_print_msg "$out"; return 1; }
+	ktap_print_msg "B up after $out ms, epoch $(cat $CM/epoch)"
+}
+
+# carried <stage>: cluster_msg's epoch went through the kexec out of <stage> - 1 (at
+# least what it was just before it) and goes on from there once enabled again.
+carried() {
+	local before got
+	before=$(cat "$OUT/epoch-$(($1 - 1))")
+	got=$(dmesg | sed -n 's/.*cluster_msg: handoff: epoch \([0-9]*\) of node 1 carried.*/\1/p')
+	ktap_print_msg "epoch before the kexec: $before, carried: ${got:-none}, now: $(cat $CM/epoch)"
+	[ -n "$got" ] && [ "$got" -ge "$before" ] && [ "$(cat $CM/epoch)" -gt "$got" ]
+}
+
 # --- stage 1: the first kernel ---------------------------------------------------------
 
 stage1() {
 	ktap_print_header
-	ktap_set_plan 5
+	ktap_set_plan 7
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
 	ktap_check "KHO is enabled (kho=on) and this kernel was not started by a handoff" eval \
 		'test -d $KHO/out && test "$(cat $KH/state)" = idle && test "$(cat $KH/report)" = none'
+	ktap_check "cluster_msg enabled as node A, B up" cluster_up
 	# Records to carry: software reports and a corrected MCE.
 	echo 5 >/sys/kernel/debug/hwerr/inject &&
 		echo sw >$INJ/flags && echo 0 >$INJ/cpu && echo 0x940000000000009f >$INJ/status &&
@@ -76,7 +110,8 @@ stage1() {
 		out=$(req prepare) || { ktap_print_msg "prepare: $out"; return 1; }
 		test "$(cat $KH/state)" = ready || return 1
 		ktap_print_msg "preserved: $(subtrees | tr '\n' ' ')"
-		test "$(subtrees | tr '\n' ' ')" = "hasys-hwerr hasys-kexec_handoff " || return 1
+		test "$(subtrees | tr '\n' ' ')" = \
+			"hasys-cluster_msg hasys-hwerr hasys-kexec_handoff " || return 1
 		out=$(req prepare)
 		case $out in *"Device or resource busy"*) ;; *) ktap_print_msg "prepare again: $out"; return 1 ;; esac
 		req abort >/dev/null && test "$(cat $KH/state)" = aborted &&
@@ -97,6 +132,21 @@ stage1() {
 	ktap_check "the log holds the records to carry" eval \
 		'test "$(grep -c "\"source\":\"software\"" "$OUT/records-1.json")" -ge 5 &&
 		grep -q "\"source\":\"mce\"" "$OUT/records-1.json"'
+	left_rejoined() {
+		"$PY" - "$OUT/records-1.json" "$HANDOFF_MS" <<'PYEOF'
+import json, sys
+ms = int(sys.argv[2])
+local = [r["detail"] for r in map(json.loads, filter(lambda l: l.startswith("{"), open(sys.argv[1])))
+         if r["source"] == "cluster_msg" and r["detail"]["event"] == "local"]
+seq = [(d["state"], d["reason"], d["arg"]) for d in local]
+print("# local:", seq)
+# up, then twice: left for the handoff (with the time given), up again.
+want = [("left", "handoff", ms), ("up", "none", 0)] * 2
+sys.exit(0 if seq[-4:] == want else 1)
+PYEOF
+	}
+	ktap_check "each prepare left the cluster for the handoff ($HANDOFF_MS ms), each abort rejoined" \
+		left_rejoined
 	ktap_check "nothing leaked or reported before the kexec" eval \
 		'finish 1; ! grep -q "unreferenced object" "$OUT/kmemleak-1.txt" 2>/dev/null'
 	ktap_finished
@@ -104,6 +154,7 @@ stage1() {
 
 # handoff_now <stage>: the kexec out of <stage>, through hactl handoff.
 handoff_now() {
+	cat $CM/epoch >"$OUT/epoch-$1"
 	echo "$(date +%s%N)" >"$OUT/stage$1-kexec"
 	sync
 	"$HACTL" handoff --kernel "$KIMG" >"$OUT/handoff-$1.txt" 2>&1
@@ -115,8 +166,10 @@ handoff_now() {
 stage2() {
 	local last
 	ktap_print_header
-	ktap_set_plan 7
+	ktap_set_plan 9
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
+	ktap_check "cluster_msg enabled again, B up" cluster_up
+	ktap_check "cluster_msg carried its epoch and goes on from it" carried 2
 	cat $KH/report >"$OUT/report.txt"
 	while read -r l; do ktap_print_msg "report: $l"; done <"$OUT/report.txt"
 	ktap_check "restored, with the handoff's report" eval \
@@ -184,8 +237,10 @@ PYEOF
 
 stage3() {
 	ktap_print_header
-	ktap_set_plan 5
+	ktap_set_plan 7
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
+	ktap_check "cluster_msg enabled again, B up" cluster_up
+	ktap_check "cluster_msg carried its epoch through the second handoff" carried 3
 	cat $KH/report >"$OUT/report-3.txt"
 	while read -r l; do ktap_print_msg "report: $l"; done <"$OUT/report-3.txt"
 	ktap_check "hwerr refused the corrupted log whole, and said why" eval \
@@ -198,6 +253,9 @@ stage3() {
 		'test "$(cat $KH/state)" = restored && grep -qx "handoffs 2" "$OUT/report-3.txt" &&
 		grep -qx "log_refused 8" "$OUT/report-3.txt" && grep -qx "records_carried 0" "$OUT/report-3.txt" &&
 		test "$(awk "\$1 == \"records_sealed\" { print \$2 }" "$OUT/report-3.txt")" -gt 0'
+	# B judges what it saw before A leaves the cluster.
+	signal a-final
+	await b-judged 300 || ktap_print_msg "B did not judge in 300 s"
 	ktap_check "unloaded" hasys_unload_all
 	ktap_check "nothing leaked or reported" eval \
 		'finish 3; ! grep -q "unreferenced object" "$OUT/kmemleak-3.txt" 2>/dev/null'

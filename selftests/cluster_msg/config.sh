@@ -33,10 +33,11 @@ defaults() {
 	[ "$(cat $CM/enabled)" = 0 ] && [ "$(cat $CM/state)" = disabled ] &&
 		[ "$(cat $CM/port)" = 5407 ] && [ "$(cat $CM/interval_ms)" = 100 ] &&
 		[ "$(cat $CM/suspect_ms)" = 250 ] && [ "$(cat $CM/dead_ms)" = 400 ] &&
-		[ "$(cat $CM/gasp_repeats)" = 3 ] && [ -z "$(cat $CM/keys)" ] &&
+		[ "$(cat $CM/gasp_repeats)" = 3 ] && [ "$(cat $CM/handoff_ms)" = 120000 ] &&
+		[ -z "$(cat $CM/keys)" ] &&
 		[ -z "$(cat $CM/peers)" ] && [ "$(cat $CM/epoch)" = 0 ]
 }
-ktap_check "defaults: disabled, port 5407, 100/250/400 ms, no key, no peer" defaults
+ktap_check "defaults: disabled, port 5407, 100/250/400 ms, handoff 120000 ms, no key, no peer" defaults
 
 bad_numbers() {
 	expect "Invalid argument" node_id 0 && expect "Invalid argument" node_id abc &&
@@ -49,10 +50,14 @@ bad_numbers() {
 		expect "Invalid argument" gasp_repeats 0 &&
 		expect "Invalid argument" gasp_repeats 9 &&
 		expect "Invalid argument" tx_key 2 &&
+		expect "Invalid argument" handoff_ms 0 &&
+		expect "Invalid argument" handoff_ms 86400001 &&
+		expect "Invalid argument" handoff_ms 1s &&
 		expect "Invalid argument" interface "" &&
 		expect "Invalid argument" interface "a/b" &&
 		expect "Invalid argument" interface 0123456789abcdef &&
-		[ "$(cat $CM/port)" = 5407 ] && [ "$(cat $CM/dead_ms)" = 400 ]
+		[ "$(cat $CM/port)" = 5407 ] && [ "$(cat $CM/dead_ms)" = 400 ] &&
+		[ "$(cat $CM/handoff_ms)" = 120000 ]
 }
 ktap_check "bad numbers and names refused, values unchanged" bad_numbers
 

@@ -14,6 +14,7 @@
 //! | `max_skew_s`    | largest clock skew a heartbeat may show                        |
 //! | `tx_key`        | the key slot heartbeats are signed with                        |
 //! | `gasp_repeats`  | how often the dying gasp is sent                               |
+//! | `handoff_ms`    | the time a kexec handoff's leave tells peers to wait           |
 //! | `enabled`       | 0 or 1                                                         |
 //! | `state`         | `disabled`, `active`, `left:<reason>`, `dead:<reason>`, `dumping:<reason>` |
 //! | `epoch`         | this node's membership epoch                                   |
@@ -255,6 +256,8 @@ pub(crate) struct Summary {
     pub(crate) keys: Vec<u8>,
     /// How often the dying gasp is sent.
     pub(crate) gasp_repeats: u64,
+    /// The time a kexec handoff's leave tells peers this node will be back within, ms.
+    pub(crate) handoff_ms: u64,
     /// `peers`, as configured.
     pub(crate) peers: Vec<Peer>,
     /// `members`, with the addresses from `peers`.
@@ -319,6 +322,7 @@ impl Sysfs {
             tx_key,
             keys,
             gasp_repeats: self.0.read_num("gasp_repeats")?,
+            handoff_ms: self.0.read_num("handoff_ms")?,
             peers,
             members,
             counters: if counters {
@@ -379,6 +383,11 @@ pub(crate) fn write_summary(out: &mut impl Write, s: &Summary) -> Result<()> {
         "timing:      heartbeat every {} ms, suspect after {} ms, down after {} ms, \
          max clock skew {} s",
         s.interval_ms, s.suspect_ms, s.dead_ms, s.max_skew_s
+    )?;
+    writeln!(
+        out,
+        "handoff:     peers are told this node is back within {} ms",
+        s.handoff_ms
     )?;
     writeln!(out)?;
     write_members_table(out, &s.members, &s.peers)?;
@@ -773,6 +782,7 @@ mod tests {
         put("max_skew_s", "30\n");
         put("tx_key", "0\n");
         put("gasp_repeats", "3\n");
+        put("handoff_ms", "120000\n");
         put("enabled", "1\n");
         put("state", "active\n");
         put("epoch", "7\n");
@@ -921,6 +931,7 @@ state:       active, epoch 7
 incarnation: 0123456789abcdef00112233445566ff
 keys:        0 1 (signing with 0), dying gasp sent 3 times
 timing:      heartbeat every 100 ms, suspect after 300 ms, down after 1000 ms, max clock skew 30 s
+handoff:     peers are told this node is back within 120000 ms
 
 ID  ADDRESS       MAC                STATE        SILENT_MS  RTT_MS  JITTER_MS   MIN/MAX_MS  SAMPLES    RX
 2   169.254.77.2  52:54:00:00:00:0b  up                  12   0.412      0.035  0.300/0.900      120  1234
@@ -963,7 +974,7 @@ ID  ADDRESS       MAC                STATE        SILENT_MS  RTT_MS  JITTER_MS  
         );
         let cols = |l: &str| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
         assert_eq!(
-            cols(lines[7]),
+            cols(lines[8]),
             [
                 "2",
                 "169.254.77.2",
@@ -978,11 +989,11 @@ ID  ADDRESS       MAC                STATE        SILENT_MS  RTT_MS  JITTER_MS  
             ]
         );
         assert_eq!(
-            cols(lines[8]),
+            cols(lines[9]),
             ["9", "-", "-", "down", "-", "-", "-", "-", "0", "0"]
         );
         assert_eq!(
-            cols(lines[9]),
+            cols(lines[10]),
             [
                 "3",
                 "169.254.77.3",
@@ -998,11 +1009,11 @@ ID  ADDRESS       MAC                STATE        SILENT_MS  RTT_MS  JITTER_MS  
             ]
         );
         assert_eq!(
-            cols(lines[10])[..4],
+            cols(lines[11])[..4],
             ["4", "169.254.77.4", "52:54:00:00:00:0d", "(no"]
         );
         assert_eq!(
-            &lines[11..],
+            &lines[12..],
             [
                 "",
                 "tx_heartbeats 100",
@@ -1035,6 +1046,7 @@ ID  ADDRESS       MAC                STATE        SILENT_MS  RTT_MS  JITTER_MS  
         assert_eq!(v["tx_key"], 0);
         assert_eq!(v["keys"], serde_json::json!([0, 1]));
         assert_eq!(v["gasp_repeats"], 3);
+        assert_eq!(v["handoff_ms"], 120000);
         assert_eq!(v["peers"][0]["ip"], "169.254.77.2");
         assert_eq!(v["peers"].as_array().unwrap().len(), 3);
         let m = &v["members"];

@@ -35,6 +35,7 @@ fn tree(members: &str) -> tempfile::TempDir {
         ("max_skew_s", "30\n"),
         ("tx_key", "0\n"),
         ("gasp_repeats", "3\n"),
+        ("handoff_ms", "120000\n"),
         ("enabled", "1\n"),
         ("state", "active\n"),
         ("epoch", "7\n"),

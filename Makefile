@@ -53,7 +53,8 @@ help:
 	@echo '                     VM run each; then cluster_msg against corosync on two VMs of the'
 	@echo '                     bench kernel: failure detection, false positives, dying gasp,'
 	@echo '                     and a panic into kdump (capture kernel, record, vmcore saved;'
-	@echo '                     fence_hasys against fence_kdump) (figures, no pass/fail)'
+	@echo '                     fence_hasys against fence_kdump); then P5, a kexec handoff'
+	@echo '                     against a firmware reboot of one VM (figures, no pass/fail)'
 	@echo
 	@echo '  make setup         install the toolchain, kernel source, bindgen, virtme-ng'
 	@echo '  make kernel        build (or reuse) the test kernel in $$HASYS_CACHE'
@@ -191,6 +192,10 @@ bench: setup kernel modules
 	@HASYS_HACTL=$(CARGO_TARGET_DIR)/debug/hactl scripts/vmtest.py --kdir "$(BENCH_KDIR)" \
 		--moddir $(BENCH_TREE) --kselftest "$(OUT)/bench-kselftest" --out "$(OUT)/bench-cluster" \
 		--mode cluster-bench
+	@echo '=== P5: a kexec handoff against a firmware reboot, one VM, bench kernel: $(BENCH_KDIR)'
+	@HASYS_HACTL=$(CARGO_TARGET_DIR)/debug/hactl scripts/vmtest.py --kdir "$(BENCH_KDIR)" \
+		--moddir $(BENCH_TREE) --kselftest "$(OUT)/bench-kselftest" --out "$(OUT)/bench-handoff" \
+		--mode handoff-bench
 
 clean:
 	-$(KMAKE) clean

@@ -28,6 +28,9 @@
 #   guest-run.sh <results> handoff-peer  node B beside it: selftests/kexec_handoff/peer.sh
 #                                 watches A through cluster_msg; files go to
 #                                 <results>/peer, the two meet in <results>/sync
+#   guest-run.sh <results> handoff-bench  make bench's P5: selftests/kexec_handoff/
+#                                 blackout.sh, run again by each boot (cold, after
+#                                 the host's reset, after the kexec)
 #
 # Environment: HASYS_MODDIR (built tree), HASYS_KSELFTEST (staged kselftests),
 # HASYS_HACTL (hactl binary, optional), HASYS_SELFTEST_FAIL (passed to the tests),
@@ -191,6 +194,11 @@ run_handoff() {
 	"$HASYS_KSELFTEST/kexec_handoff/handoff.sh" "$res" "$HASYS_KIMAGE"
 }
 
+run_handoff_bench() {
+	# P5: each boot (cold, after the reset, after the kexec) runs it again.
+	"$HASYS_KSELFTEST/kexec_handoff/blackout.sh" "$res" "$HASYS_KIMAGE"
+}
+
 run_handoff_peer() {
 	[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
 	"$HASYS_KSELFTEST/kexec_handoff/peer.sh" "$res" "$sync" >"$res/peer.ktap" 2>&1
@@ -209,6 +217,7 @@ cluster-bench) run_cluster_bench ;;
 crash) run_crash ;;
 handoff) run_handoff ;;
 handoff-peer) run_handoff_peer ;;
+handoff-bench) run_handoff_bench >>"$res/blackout.log" 2>&1 ;;
 demo) run_demo >"$res/demo.log" 2>&1 ;;
 bench) run_bench >"$res/bench.txt" 2>&1 ;;
 boot) ;; # only the kernel log: make check-boot counts boots with a report

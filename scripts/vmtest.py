@@ -409,11 +409,11 @@ def kvm_works(kdir):
 
 
 def boot(kdir, res, mode, timeout, kselftest, moddir=TOP, append="", extra_env=None, cpus=2,
-         memory="2G", qemu=""):
+         memory="2G", qemu="", serve=None, period=0.2):
     """One VM (`cpus` vCPUs, `memory`) running guest-run.sh in `mode`; `append` is added
     to the kernel command line, `extra_env` to the guest's environment, `qemu` to
-    QEMU's options. Serves the guest's host requests (hostreq()) until it exits or
-    `timeout` passed."""
+    QEMU's options. Serves the guest's host requests (`serve(res, monitor)`, by
+    default hostreq(), every `period` s) until it exits or `timeout` passed."""
     env = {
         "HASYS_MODDIR": str(moddir),
         "HASYS_KSELFTEST": str(kselftest),
@@ -460,8 +460,8 @@ def boot(kdir, res, mode, timeout, kselftest, moddir=TOP, append="", extra_env=N
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
                     break
-                hostreq(res, monitor)
-                time.sleep(0.2)
+                (serve or hostreq)(res, monitor)
+                time.sleep(period)
         finally:
             # Interrupted (SIGTERM, Ctrl-C, an exception): no VM may outlive the lock.
             if proc.poll() is None:
@@ -854,6 +854,102 @@ def cluster_bench(args):
     return 0 if v.passed and not v.failed else 1
 
 
+# P5 (make bench): the handoff's blackout against a firmware reboot, in one VM on the
+# bench kernel (selftests/kexec_handoff/blackout.sh). -action reboot=reset: vng's
+# -no-reboot would make the monitor's system_reset end QEMU.
+P5_QEMU = "-action reboot=reset"
+
+
+class P5Clock:
+    """Serves blackout.sh's requests and times them on the host's monotonic clock:
+    `<name>-request` -> `<name>-go` (for `reset`, after the monitor's system_reset),
+    and the first sight of each `up-<n>` marker. The times go to res/host-times.txt."""
+
+    def __init__(self):
+        self.t = {}
+
+    def note(self, res, name):
+        self.t[name] = time.monotonic()
+        with open(res / "host-times.txt", "a") as f:
+            f.write(f"{name} {self.t[name]:.3f}\n")
+
+    def __call__(self, res, monitor):
+        for name in ("reset", "kexec"):
+            req = res / f"{name}-request"
+            if req.exists() and name not in self.t:
+                try:
+                    req.rename(res / f"{name}-go")
+                    self.note(res, name)
+                    if name == "reset":
+                        monitor_cmd(monitor, "system_reset")
+                except OSError as e:
+                    print(f"vmtest: P5: could not serve {name}: {e}")
+        for n in (1, 2, 3):
+            if f"up-{n}" not in self.t and (res / f"up-{n}").exists():
+                self.note(res, f"up-{n}")
+
+
+def handoff_bench(args):
+    """--mode handoff-bench: P5 in OUT/handoff/. Prints both blackouts and their
+    ratio (never judged); judges that the three boots ran with clean kernel logs.
+    Returns the exit code."""
+    res = (args.out / "handoff").resolve()
+    times = res / "host-times.txt"
+    if not args.judge_only:
+        kst = (args.kselftest or args.out / "kselftest").resolve()
+        if not (kst / "kexec_handoff/blackout.sh").exists():
+            sys.exit(f"vmtest: no kexec_handoff/blackout.sh in {kst}: run 'make selftests'")
+        shutil.rmtree(res, ignore_errors=True)
+        res.mkdir(parents=True)
+        with vm_lock():
+            boot(args.kdir, res, "handoff-bench", args.timeout, kst, args.moddir.resolve(),
+                 append=HANDOFF_APPEND, qemu=P5_QEMU, serve=P5Clock(), period=0.02,
+                 extra_env={"HASYS_KIMAGE": str(args.kdir / "arch/x86/boot/bzImage")})
+    t = {}
+    if times.exists():
+        for line in times.read_text().splitlines():
+            name, val = line.split()
+            t[name] = float(val)
+
+    def uptime(n):
+        f = res / f"uptime-{n}"
+        return float(f.read_text()) if f.exists() else None
+
+    print("P5 blackout: one VM, bench kernel (no KASAN, lockdep, kmemleak), "
+          f"{'KVM' if kvm_works(args.kdir) else 'TCG'}; the host's clock, to userspace "
+          "with hasys loaded")
+    got = {}
+    for key, start, end, n, what in (
+            ("reboot", "reset", "up-2", 2, "firmware reboot (QEMU system_reset)"),
+            ("handoff", "kexec", "up-3", 3, "kexec handoff (kexec -e), hasys restored")):
+        if start in t and end in t:
+            got[key] = t[end] - t[start]
+            up = uptime(n)
+            split = f" (the new kernel's uptime then: {up:.2f} s)" if up is not None else ""
+            print(f"  {what:<44} {got[key]:8.2f} s{split}")
+        else:
+            print(f"  {what:<44}      n/a (no {start} or {end} time: see {res})")
+    if len(got) == 2 and got["handoff"] > 0:
+        print(f"  the handoff takes {got['handoff'] / got['reboot']:.2f} of the reboot's "
+              f"blackout ({got['reboot'] / got['handoff']:.1f}x shorter; goal: at most 1/3)")
+    report = res / "report.txt"
+    if report.exists():
+        for line in report.read_text().splitlines():
+            if line.startswith(("blackout", "records_carried", "handoffs")):
+                print(f"  kexec_handoff's report: {line}")
+    for f in ("error.txt",):
+        if (res / f).exists():
+            print(f"  {f}: {(res / f).read_text().strip()}")
+    v = Verdict()
+    v.add("handoff-bench: the three boots ran", (res / "done").exists() and len(got) == 2,
+          why=f"see {res / 'vng.log'}")
+    for n in (1, 2, 3):
+        judge_log(res / f"dmesg-boot-{n}.txt", v, f"handoff-bench boot {n}: dmesg: boot clean")
+    judge_log(res / "dmesg.txt", v, "handoff-bench: dmesg: no WARN/BUG report")
+    print(f"{len(v.passed)} passed, {len(v.failed)} failed")
+    return 0 if v.passed and not v.failed else 1
+
+
 def want_collection(name):
     """A run of its own (two VMs, a crash) goes with a full run, or one limited to its
     collection (HASYS_KSELFTEST_ARGS="-c <name>")."""
@@ -867,9 +963,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kdir", required=True, type=Path, help="kernel build tree to boot")
     ap.add_argument("--out", required=True, type=Path, help="results directory")
-    ap.add_argument("--mode", choices=["test", "demo", "bench", "boot", "cluster-bench"],
+    ap.add_argument("--mode", choices=["test", "demo", "bench", "boot", "cluster-bench",
+                                       "handoff-bench"],
                     default="test",
-                    help="cluster-bench: two VMs, cluster_msg against corosync (make bench)")
+                    help="cluster-bench: two VMs, cluster_msg against corosync; "
+                         "handoff-bench: P5, a handoff against a reboot (make bench)")
     ap.add_argument("--boots", type=int, default=1, help="--mode boot: how many boots")
     ap.add_argument("--kselftest", type=Path, help="staged kselftests (default: OUT/kselftest)")
     ap.add_argument("--moddir", type=Path, default=TOP,
@@ -884,6 +982,8 @@ def main():
         boot_loop(args)
     if args.mode == "cluster-bench":
         sys.exit(cluster_bench(args))
+    if args.mode == "handoff-bench":
+        sys.exit(handoff_bench(args))
     res = (args.out / ("results" if args.mode == "test" else "")).resolve()
     if not args.judge_only:
         res.mkdir(parents=True, exist_ok=True)

@@ -510,7 +510,8 @@ impl Inner {
 
     /// A phase of a planned kexec handoff (`handoff.rs`). Only `Prepare` can fail:
     /// when the blob cannot be preserved. A node that is not enabled keeps nothing and
-    /// tells nobody.
+    /// tells nobody. Context: process (kexec_handoff's request or reboot notifier),
+    /// under the node's mutex; may sleep.
     fn handoff(&mut self, phase: HandoffPhase) -> Result {
         let ms = self.cfg.handoff_ms;
         let handing_over = |g: &Self| {
@@ -562,7 +563,7 @@ impl Inner {
                     pr_err!("handoff: the epoch was not sealed ({:?})\n", e);
                 }
                 // The peers' time starts now, not at the prepare.
-                if handing_over(self) {
+                if self.running && handing_over(self) {
                     let (key, wall) = (self.cfg.tx_key, wall_s());
                     let n = self.send_all(1, |m, id| m.leave_message(id, key, now, wall));
                     self.counters.tx_leaves = self.counters.tx_leaves.saturating_add(n);

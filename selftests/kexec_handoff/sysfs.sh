@@ -5,8 +5,8 @@
 # files and their modes, the phase and report of a cold-booted kernel, unknown words
 # (EINVAL) and requests in the wrong phase (EBUSY), a write by a user other than root,
 # and `prepare` with KHO disabled: EOPNOTSUPP, `aborted` for `kho-disabled`, one
-# record per phase on /dev/hwerr. A real handoff is handoff.sh's, in a VM of its own
-# (scripts/vmtest.py, boot_handoff()).
+# record per phase on /dev/hwerr, a poll() on `state` woken by a change. A real
+# handoff is handoff.sh's, in a VM of its own (scripts/vmtest.py, boot_handoff()).
 
 . "$(dirname "$0")/hasys_lib.sh"
 
@@ -15,7 +15,7 @@ KH=/sys/kernel/ha/kexec_handoff
 PY=/usr/bin/python3
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 [ -x "$HACTL" ] || ktap_exit_fail_msg "HASYS_HACTL is not set to the hactl binary"
 hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
 
@@ -90,6 +90,33 @@ PYEOF
 TMPF=$(mktemp)
 trap 'rm -f "$TMPF"' EXIT
 ktap_check "one record per phase change on /dev/hwerr" records
+
+# poll(): a reader of state, registered for POLLPRI|POLLERR (sysfs_notify), is woken
+# by a prepare's changes of phase, within 10 s.
+polled() {
+	local pid end=$((SECONDS + 30))
+	rm -f "$TMPF"
+	"$PY" - "$KH/state" "$TMPF" <<'PYEOF' &
+import select, sys
+f = open(sys.argv[1])
+f.read()
+p = select.poll()
+p.register(f, select.POLLPRI | select.POLLERR)
+open(sys.argv[2], "w").close()
+ev = p.poll(10000)
+f.seek(0)
+print(f"# woken: {bool(ev)}, state now {f.read().strip()}")
+sys.exit(0 if ev else 1)
+PYEOF
+	pid=$!
+	while [ ! -e "$TMPF" ]; do
+		[ $SECONDS -ge $end ] && { kill $pid; ktap_print_msg "the poller did not start"; return 1; }
+		sleep 0.1
+	done
+	req prepare >/dev/null
+	wait $pid
+}
+ktap_check "poll() on state wakes on a change of phase" polled
 
 hasys_unload_all || ktap_print_msg "unload failed"
 ktap_finished

@@ -64,13 +64,15 @@ pair_enable() {
 	echo 1 >$cm/enabled
 }
 
-# signal <name>: tell the other half. await <name> <seconds>: wait for it (bounded).
+# signal <name>: tell the other half. await <name> <seconds> [<period>]: wait for it
+# (bounded), looking every <period> s (0.05 by default; a wait of minutes should look
+# less often: each look forks sleep, which costs a TCG guest with KASAN dearly).
 signal() { : >"$SYNC/$1"; }
 await() {
 	local end=$((SECONDS + $2))
 	while [ ! -e "$SYNC/$1" ]; do
 		[ $SECONDS -ge $end ] && { pair_msg "no '$1' from the other node in $2 s"; return 1; }
-		sleep 0.05
+		sleep "${3:-0.05}"
 	done
 }
 # barrier <name> <seconds>: both halves got here.

@@ -54,7 +54,7 @@ up() {
 ktap_check "node A is up" up
 
 final() {
-	await a-final "$A_RUN_S" || return 1
+	await a-final "$A_RUN_S" 2 || return 1
 	"$HACTL" watch --from-oldest --json --source cluster_msg --timeout-ms 1000 \
 		>"$OUT/records.json" 2>&1
 }
@@ -68,9 +68,10 @@ path, what, ms = sys.argv[1], sys.argv[2], int(sys.argv[3])
 recs = [json.loads(l) for l in open(path) if l.startswith("{")]
 a = [r["detail"] for r in recs
      if r["detail"].get("event") == "peer" and r["detail"].get("node") == 1]
-for d in a:
-    print(f"# A: {d['old_state']} -> {d['state']} ({d['reason']}, arg {d['arg']}) "
-          f"epoch {d['epoch']} incarnation {d['incarnation'][:8]}")
+if what == "never-down":
+    for d in a:
+        print(f"# A: {d['old_state']} -> {d['state']} ({d['reason']}, arg {d['arg']}) "
+              f"epoch {d['epoch']} incarnation {d['incarnation'][:8]}")
 first_up = next((i for i, d in enumerate(a) if d["state"] == "up"), None)
 if first_up is None:
     print("# A was never up")

@@ -764,7 +764,9 @@ def boot_handoff(kdir, res, timeout, kselftest, moddir):
     """The handoff scenario, results in res/: the handoff VM is node A of the pair
     topology (its NIC beside the single VM's devices), and node B, booted first,
     watches it through cluster_msg (guest-run.sh handoff-peer, results in res/peer/).
-    B is given PEER_GRACE_S once A is done, then stopped."""
+    A asks, through res/sync, for B's VM to be stopped for each of its kexecs and
+    resumed once its next kernel is up (cluster_hostreq()). B is given PEER_GRACE_S
+    once A is done, then stopped."""
     shutil.rmtree(res, ignore_errors=True)
     for d in ("sync", "peer"):
         (res / d).mkdir(parents=True)
@@ -773,11 +775,21 @@ def boot_handoff(kdir, res, timeout, kselftest, moddir):
     mon_dir = Path(tempfile.mkdtemp(prefix="hasys-mon-"))
     peer, log = spawn_node(kdir, res, "B", "handoff-peer", env, "log_buf_len=16M",
                            kvm_works(kdir), mon_dir / "B.sock")
+    monitors = {"B": mon_dir / "B.sock"}
+
+    def serve(r, monitor):
+        hostreq(r, monitor)
+        # A stops B for each of its kexecs and resumes it once booted (handoff.sh).
+        cluster_hostreq(r / "sync", monitors)
+
     try:
         boot(kdir, res, "handoff", timeout, kselftest, moddir, append=HANDOFF_APPEND,
              extra_env={"HASYS_KIMAGE": str(kdir / "arch/x86/boot/bzImage"),
                         "HASYS_NODE": "A"},
-             qemu=pair_nic("A"))
+             qemu=pair_nic("A"), serve=serve)
+        # A may have ended with B stopped (a kexec that never booted).
+        with contextlib.suppress(OSError):
+            monitor_cmd(monitors["B"], "cont")
         with contextlib.suppress(subprocess.TimeoutExpired):
             peer.wait(PEER_GRACE_S)
         if peer.poll() is None:

@@ -71,11 +71,14 @@ finish() {
 	dmesg >"$OUT/dmesg-$1.txt"
 }
 
-# cluster_up: cluster_msg enabled as node A, B up (B boots beside the first kernel).
+# cluster_up: cluster_msg enabled as node A, B up (B boots beside the first kernel;
+# the host stopped it for each kexec, handoff_now(), and resumes it here).
 cluster_up() {
 	local out
+	[ -e "$OUT/stage1-kexec" ] && { host cont B || return 1; }
 	# shellcheck disable=SC2086 # three numbers
-	pair_net && pair_enable $HANDOFF_TIMING handoff_ms=$HANDOFF_MS || return 1
+	pair_net && pair_enable $HANDOFF_TIMING handoff_ms=$HANDOFF_MS max_skew_s=$HANDOFF_SKEW_S ||
+		return 1
 	out=$("$HACTL" cluster --wait-state "$peer=up" --timeout-ms 600000 2>&1) ||
 		{ ktap_print_msg "$out"; return 1; }
 	ktap_print_msg "B up after $out ms, epoch $(cat $CM/epoch)"
@@ -155,6 +158,10 @@ PYEOF
 # handoff_now <stage>: the kexec out of <stage>, through hactl handoff.
 handoff_now() {
 	cat $CM/epoch >"$OUT/epoch-$1"
+	# B idles until the next kernel's cluster_up(): the leave of the handoff's prepare
+	# and whatever follows wait for it in the host's socket, in order. If the host
+	# cannot stop it, B just keeps running.
+	host stop B
 	echo "$(date +%s%N)" >"$OUT/stage$1-kexec"
 	sync
 	"$HACTL" handoff --kernel "$KIMG" >"$OUT/handoff-$1.txt" 2>&1

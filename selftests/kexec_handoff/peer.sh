@@ -40,7 +40,7 @@ ktap_set_plan 7
 
 setup() {
 	# shellcheck disable=SC2086 # three numbers
-	pair_net && hasys_load_all && pair_enable $HANDOFF_TIMING
+	pair_net && hasys_load_all && pair_enable $HANDOFF_TIMING max_skew_s=$HANDOFF_SKEW_S
 }
 ktap_check "configured and enabled (node $me, peer $peer)" setup
 signal "enabled-$role"

@@ -25,13 +25,10 @@ IP_B=169.254.77.2
 MAC_A=52:54:00:4b:00:01
 MAC_B=52:54:00:4b:00:02
 # The handoff pair (selftests/kexec_handoff): timings that ride out a TCG guest's
-# kmemleak scans, the time A's handoff leave gives (three KASAN kernels boot while B
-# waits), and the clock skew accepted: the host stops B's VM while A kexecs and boots
-# (an idle TCG guest of the test kernel, which ticks periodically, takes most of a host
-# core), and a stopped guest's clocks stop with it.
+# kmemleak scans, and the time A's handoff leave gives (three KASAN kernels boot
+# while B waits).
 HANDOFF_TIMING="200 3000 6000"
 HANDOFF_MS=900000
-HANDOFF_SKEW_S=3600
 
 pair_role() {
 	case $1 in

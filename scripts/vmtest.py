@@ -866,7 +866,7 @@ P5_QEMU = "-action reboot=reset"
 
 class P5Clock:
     """Serves blackout.sh's requests and times them on the host's monotonic clock:
-    `<name>-request` -> `<name>-go` (for `reset`, after the monitor's system_reset),
+    `<name>-request` -> `<name>-go` (for `reset`, then the monitor's system_reset),
     and the first sight of each `up-<n>` marker. The times go to res/host-times.txt."""
 
     def __init__(self):

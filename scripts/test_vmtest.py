@@ -80,6 +80,16 @@ class KtapTest(unittest.TestCase):
         _, v = judge(text, "hash")
         self.assertIn("lifecycle/load_unload.sh", v.failed)
 
+    def test_failure_keeps_its_last_messages(self):
+        _, v = judge("TAP version 13\n1..2\n# a\n# b\n# c\n# d\nnot ok 1 x\n"
+                     "# e\nok 2 y\n", "hash")
+        self.assertEqual(v.failed, ["x"])
+        self.assertEqual(v.why["x"], "b | c | d")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            v.summary()
+        self.assertEqual(out.getvalue(), "failures:\n  FAIL  x: b | c | d\n")
+
     def test_xpass_fails(self):
         _, v = judge("TAP version 13\n1..1\nok 1 x # XPASS\n", "hash")
         self.assertEqual(v.failed, ["x"])

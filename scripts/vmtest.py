@@ -10,6 +10,7 @@ kmemleak's report. It prints one line per test and ends with `N passed, N failed
 """
 
 import argparse
+import collections
 import contextlib
 import fcntl
 import io
@@ -55,6 +56,7 @@ KSELFTEST_PROG = re.compile(r"^selftests: (?P<dir>\S+): (?P<prog>\S+)$")
 RESULT = re.compile(r"^(?P<ok>ok|not ok) (?P<num>\d+)\s*-?\s*(?P<name>[^#]*?)\s*(#\s*(?P<dir>.*))?$")
 PLAN = re.compile(r"^1\.\.(?P<n>\d+)")
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+VERSION = re.compile(r"^K?TAP version \d+")
 
 
 @dataclass
@@ -108,11 +110,13 @@ class Verdict:
     failed: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     allowed_skips: dict = field(default_factory=dict)
+    why: dict = field(default_factory=dict)
 
     def add(self, name, ok, skip=False, why=""):
         key = f"{name} # {why}"
         if skip and key not in self.allowed_skips:
             self.failed.append(name)
+            self.why[name] = f"unexpected skip ({why})"
             print(f"  FAIL  {name}: unexpected skip ({why}); "
                   "not allowed by selftests/expected.txt")
         elif skip:
@@ -123,7 +127,20 @@ class Verdict:
             print(f"  ok    {name}")
         else:
             self.failed.append(name)
+            self.why[name] = why
             print(f"  FAIL  {name}{': ' + why if why else ''}")
+
+    def summary(self, most=20, width=400):
+        """The failures again, each with its reason, for the end of the output: a
+        CI log keeps its head and tail, and the middle may be cut."""
+        if not self.failed:
+            return
+        print("failures:")
+        for name in self.failed[:most]:
+            why = " ".join(self.why.get(name, "").split())
+            print(f"  FAIL  {name}{': ' + why[:width] if why else ''}")
+        if len(self.failed) > most:
+            print(f"  ... and {len(self.failed) - most} more")
 
 
 def ktap_lines(text, nesting):
@@ -166,6 +183,7 @@ def judge_ktap(text, nesting, prefix, verdict, top=None):
     plans = {}
     counts = {}
     seen = False
+    notes = collections.deque(maxlen=3)  # the test's last messages before its result
     for depth, line in ktap_lines(text, nesting):
         m = PLAN.match(line)
         if m:
@@ -180,10 +198,14 @@ def judge_ktap(text, nesting, prefix, verdict, top=None):
             continue
         m = RESULT.match(line)
         if not m:
+            if line.strip() and not VERSION.match(line):
+                notes.append(line.strip())
             continue
         seen = True
         ok = m["ok"] == "ok"
         directive = (m["dir"] or "").strip()
+        said = " | ".join(notes)
+        notes.clear()
         skip = directive.upper().startswith("SKIP")
         if directive.upper().startswith("XPASS"):
             ok = False  # kselftest: an expected failure that passed is a failure
@@ -206,7 +228,7 @@ def judge_ktap(text, nesting, prefix, verdict, top=None):
             continue
         parent = names.get(depth)
         name = f"{prefix}{parent + ': ' if parent and depth else ''}{rname}"
-        verdict.add(name, ok, skip and ok, directive)
+        verdict.add(name, ok, skip and ok, directive or ("" if ok else said))
     for d, n in plans.items():
         if counts.get(d, 0) != n:
             verdict.add(f"{prefix}plan at level {d}", False,
@@ -580,9 +602,11 @@ def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
                 "HASYS_NODE": node,
             }
             # panic=5: A's test panic waits 5 s before the reboot that ends its QEMU
-            # (vng's panic=-1 and -no-reboot), so that QEMU sends the gasp frames
-            # netpoll queued on the virtio NIC first; with no wait they were lost
-            # now and then (A: "3 frames handed to eth0", B: nothing received).
+            # (vng's panic=-1 and -no-reboot), so that QEMU has sent the gasp frames
+            # netpoll queued on the virtio NIC (virtio-net transmits from a bottom
+            # half) before the reset. (The gasps B once missed were not lost on the
+            # way: B refused them for clock skew, A's clock being behind by the
+            # host's stop; node.sh now steps A's clock back after it.)
             append = "log_buf_len=16M panic=5" if mode == "cluster" else "log_buf_len=16M"
             if mode == "cluster-bench":
                 env["HASYS_KIMAGE"] = str(kdir / "arch/x86/boot/bzImage")
@@ -1018,6 +1042,7 @@ def main():
         judge_crash(res / "crash", v)
     if args.mode == "test" and want_collection("kexec_handoff"):
         judge_handoff(res / "handoff", v)
+    v.summary()
     if v.skipped:
         print(f"{len(v.skipped)} skipped")
     print(f"{len(v.passed)} passed, {len(v.failed)} failed")

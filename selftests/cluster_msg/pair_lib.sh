@@ -15,6 +15,8 @@
 #   signal/await       the halves meet through files in $SYNC
 #   barrier            both halves got here
 #   host stop|cont N   the host runs that QEMU monitor command on node N's VM
+#   clock_offset       this node's clock minus its RTC's, in s
+#   clock_sync         this node's clock set from its RTC
 #
 # The topology is scripts/vmtest.py's boot_pair(): MACs 52:54:00:4b:00:0{1,2},
 # QEMU datagram sockets on 127.0.0.1 and nothing else; the addresses are link-local.
@@ -94,3 +96,13 @@ host() {
 	done
 	rm -f "$SYNC/done-$1-$2"
 }
+
+# QEMU keeps the guest's RTC on the host's clock (its default, -rtc clock=host), even
+# while the VM is stopped; the guest's own clock stops with the VM. A node the host
+# stopped (host stop, then cont) comes back with its clock behind by the pause, as a
+# paused VM does on a real host until NTP steps it. cluster_msg refuses a new
+# incarnation, a gasp or a dumping notice whose wall clock is more than max_skew_s
+# (30 s) off its own, so the stopped node steps its clock back from the RTC, as NTP
+# would, before anything it sends depends on it.
+clock_offset() { echo $(($(date +%s) - $(cat /sys/class/rtc/rtc0/since_epoch))); }
+clock_sync() { date -s "@$(cat /sys/class/rtc/rtc0/since_epoch)" >/dev/null; }

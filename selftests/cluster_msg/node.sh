@@ -97,12 +97,7 @@ member_state() { awk -v id="$peer" '$1 == id { print $2 ":" $3 }' $CM/members; }
 
 finish() {
 	# What guest-run.sh does after a test run, done here because A never returns.
-	if [ -w $DBG/kmemleak ]; then
-		echo scan >$DBG/kmemleak
-		sleep 6
-		echo scan >$DBG/kmemleak
-		cat $DBG/kmemleak >"$OUT/kmemleak.tmp" && mv "$OUT/kmemleak.tmp" "$OUT/kmemleak.txt"
-	fi
+	hasys_save_kmemleak "$OUT/kmemleak.txt"
 	dmesg >"$OUT/dmesg.txt"
 	echo done >"$OUT/done"
 }

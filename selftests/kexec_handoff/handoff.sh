@@ -62,12 +62,7 @@ subtrees() {
 }
 
 finish() {
-	if [ -w /sys/kernel/debug/kmemleak ]; then
-		echo scan >/sys/kernel/debug/kmemleak
-		sleep 6
-		echo scan >/sys/kernel/debug/kmemleak
-		cat /sys/kernel/debug/kmemleak >"$OUT/kmemleak-$1.txt"
-	fi
+	hasys_save_kmemleak "$OUT/kmemleak-$1.txt"
 	dmesg >"$OUT/dmesg-$1.txt"
 }
 

@@ -27,7 +27,6 @@ SYNC=${2:?}
 HACTL=${HASYS_HACTL:-}
 PY=/usr/bin/python3
 CM=/sys/kernel/ha/cluster_msg
-DBG=/sys/kernel/debug
 # A's three kernels, each booting under TCG with KASAN while B runs: A's own bound.
 A_RUN_S=2400
 
@@ -107,12 +106,7 @@ ktap_check "each kexec: A handoff (back within $HANDOFF_MS ms), then up in a new
 	verdict kexecs
 ktap_check "each aborted handoff: A handoff, then up again in the same incarnation" verdict abort
 
-if [ -w $DBG/kmemleak ]; then
-	echo scan >$DBG/kmemleak
-	sleep 6
-	echo scan >$DBG/kmemleak
-	cat $DBG/kmemleak >"$OUT/kmemleak.txt"
-fi
+hasys_save_kmemleak "$OUT/kmemleak.txt"
 ktap_check "unloaded" hasys_unload_all
 dmesg >"$OUT/dmesg.txt"
 ktap_finished

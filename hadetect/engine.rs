@@ -107,6 +107,17 @@
 //! `Capped`, isolated CPUs and PCI functions (an isolated page costs no capacity),
 //! fired node-class entries (counted there only), and whether errors went untracked.
 //!
+//! # Carrying the table
+//!
+//! [`Fault::snapshot`] gives an entry as a [`Snapshot`] and [`Engine::restore`] opens
+//! one from it in another engine: a planned kexec handoff carries the table to the
+//! next kernel that way (`carry.rs`). A restored entry keeps its key, error times,
+//! total, first error and trigger, and its state, except that an entry holding an
+//! isolation (`Isolating`, `Retrying`, `Isolated`) comes back `Isolating` at attempt
+//! 1: the new kernel has not isolated the part, so the caller runs the action again.
+//! `restore` takes only a free entry (it never evicts) and refuses a class with no
+//! rule, a key already in the table and inconsistent times ([`RestoreError`]).
+//!
 //! # Time and counts
 //!
 //! Every call that takes `now` (ns, `CLOCK_BOOTTIME`) uses the largest `now` it has
@@ -286,6 +297,34 @@ impl State {
         }
     }
 
+    /// Every state, in [`State::code`] order.
+    pub const ALL: [State; 9] = [
+        State::Suspect,
+        State::Faulty,
+        State::Isolating,
+        State::Isolated,
+        State::Retrying,
+        State::GaveUp,
+        State::DryRun,
+        State::Capped,
+        State::Refused,
+    ];
+
+    /// The state's number, its index in [`State::ALL`] (`carry.rs`).
+    pub fn code(self) -> u8 {
+        // ALL holds every state: the fallback is not reached.
+        State::ALL
+            .iter()
+            .position(|&s| s == self)
+            .and_then(|i| u8::try_from(i).ok())
+            .unwrap_or(0)
+    }
+
+    /// The state numbered `code`, `None` for no state.
+    pub fn from_code(code: u8) -> Option<State> {
+        State::ALL.get(usize::from(code)).copied()
+    }
+
     /// Whether the state holds one of the class's capped isolations.
     fn holds_cap(self) -> bool {
         matches!(self, State::Isolating | State::Retrying | State::Isolated)
@@ -308,6 +347,42 @@ pub struct Fault {
     attempt: u32,
     retry_at_ns: u64,
     trigger_seq: u64,
+}
+
+/// An entry as [`Fault::snapshot`] gives it and [`Engine::restore`] takes it (see
+/// "Carrying the table").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The object.
+    pub key: Key,
+    /// Its state.
+    pub state: State,
+    /// The error times kept, newest first: `times[..len]`.
+    pub times: [u64; RING],
+    /// Error times kept, `1..=MAX_N`.
+    pub len: usize,
+    /// Errors since the entry opened, at least `len`.
+    pub total: u64,
+    /// Time of the first error, not after the oldest time kept.
+    pub first_ns: u64,
+    /// Actions tried.
+    pub attempt: u32,
+    /// The sequence number of the error that fired the rule, 0 before.
+    pub trigger_seq: u64,
+}
+
+/// Why [`Engine::restore`] refused a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestoreError {
+    /// The class has no rule.
+    Class,
+    /// The key already has an entry.
+    Duplicate,
+    /// No entry is free.
+    Full,
+    /// No time kept, more than [`MAX_N`], fewer errors than times, times not newest
+    /// first, or a first error after the oldest time kept.
+    Times,
 }
 
 /// An unused entry, to fill the storage with.
@@ -377,6 +452,24 @@ impl Fault {
     /// The caller's sequence number of the error that fired the rule, 0 before.
     pub fn trigger_seq(&self) -> u64 {
         self.trigger_seq
+    }
+
+    /// The entry as [`Engine::restore`] takes it.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut times = [0; RING];
+        for (i, t) in times.iter_mut().enumerate().take(self.len) {
+            *t = self.nth_newest(i).unwrap_or(0);
+        }
+        Snapshot {
+            key: self.key,
+            state: self.state,
+            times,
+            len: self.len,
+            total: self.total,
+            first_ns: self.first_ns,
+            attempt: self.attempt,
+            trigger_seq: self.trigger_seq,
+        }
     }
 
     /// The `i`th newest error time kept (0: the newest).
@@ -749,6 +842,57 @@ impl<S: core::ops::DerefMut<Target = [Fault]>> Engine<S> {
         self.evicted = 0;
         self.untracked = 0;
         n
+    }
+
+    /// Opens an entry from `snap`, taken from another engine (see "Carrying the
+    /// table"). Returns the entry's state: `Isolating` asks the caller to run the
+    /// action, as for a rule that fired.
+    pub fn restore(&mut self, snap: &Snapshot) -> Result<State, RestoreError> {
+        self.rule(snap.key.class).ok_or(RestoreError::Class)?;
+        let times = snap
+            .times
+            .get(..snap.len)
+            .filter(|t| !t.is_empty())
+            .ok_or(RestoreError::Times)?;
+        let ordered = times.windows(2).all(|w| matches!(w, [a, b] if a >= b));
+        let (newest, oldest) = match (times.first(), times.last()) {
+            (Some(&n), Some(&o)) => (n, o),
+            _ => return Err(RestoreError::Times),
+        };
+        if !ordered
+            || u64::try_from(snap.len).map_or(true, |n| snap.total < n)
+            || snap.first_ns > oldest
+        {
+            return Err(RestoreError::Times);
+        }
+        if self.find(snap.key).is_some() {
+            return Err(RestoreError::Duplicate);
+        }
+        let i = self
+            .storage
+            .iter()
+            .position(|f| !f.used)
+            .ok_or(RestoreError::Full)?;
+        self.clock(newest);
+        let (state, attempt) = if snap.state.holds_cap() {
+            (State::Isolating, 1)
+        } else {
+            (snap.state, snap.attempt)
+        };
+        let mut f = Fault {
+            used: true,
+            key: snap.key,
+            state,
+            first_ns: snap.first_ns,
+            attempt,
+            trigger_seq: snap.trigger_seq,
+            ..FREE
+        };
+        times.iter().rev().for_each(|&t| f.push(t, 1));
+        f.total = snap.total;
+        let slot = self.storage.get_mut(i).ok_or(RestoreError::Full)?;
+        *slot = f;
+        Ok(state)
     }
 
     /// The entry counts the node's health is computed from.

@@ -25,6 +25,17 @@ use registered::Registered;
 #[path = "../include/hasys/sysfs.rs"]
 mod sysfs;
 
+#[path = "../include/hasys/kho.rs"]
+mod kho;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/crc32.rs"]
+mod crc32;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../include/hasys/kho_blob.rs"]
+mod kho_blob;
+
 // The record ABI, which hwerr's API (`hwerr::Consumer`) hands records in.
 #[allow(dead_code, unreachable_pub)]
 #[path = "../include/uapi/linux/hwerr.rs"]
@@ -40,12 +51,15 @@ mod severity;
 #[allow(unreachable_pub)]
 mod agents;
 #[allow(unreachable_pub)]
+mod carry;
+#[allow(unreachable_pub)]
 mod classify;
 #[allow(unreachable_pub)]
 mod engine;
 #[allow(unreachable_pub)]
 mod health;
 
+mod handoff;
 mod policy;
 
 module! {
@@ -66,6 +80,9 @@ mod ffi {
         // overload.c
         pub(super) fn hadetect_oom_init() -> c_int;
         pub(super) fn hadetect_oom_exit();
+        // handoff_nb.c
+        pub(super) fn hadetect_handoff_init() -> c_int;
+        pub(super) fn hadetect_handoff_exit();
         // agent_dev.c
         pub(super) fn hadetect_dev_init() -> c_int;
         pub(super) fn hadetect_dev_exit();
@@ -74,11 +91,14 @@ mod ffi {
     }
 }
 
-/// hadetect's module state. Fields drop in order: `/dev/hadetect` (no agent calls;
-/// an open file pins the module, so none is open here), the OOM notifier (no more
-/// kicks), the consumer (no more records), the runner (no more actions), the sysfs
-/// directory (no more reads and writes), and last the policy they all use.
+/// hadetect's module state. Fields drop in order: the handoff notifier (no more
+/// handoff phases; a blob still preserved is released with the policy),
+/// `/dev/hadetect` (no agent calls; an open file pins the module, so none is open
+/// here), the OOM notifier (no more kicks), the consumer (no more records), the
+/// runner (no more actions), the sysfs directory (no more reads and writes), and last
+/// the policy they all use.
 struct HadetectModule {
+    _handoff: Registered,
     _dev: Registered,
     _oom: Registered,
     _consumer: Pin<KBox<hwerr::ConsumerRegistration<policy::Policy>>>,
@@ -126,6 +146,11 @@ impl kernel::Module for HadetectModule {
         // SAFETY: As above, for the misc device; its callbacks answer `ENODEV` while
         // no policy is published.
         let dev = unsafe { Registered::new(ffi::hadetect_dev_init, ffi::hadetect_dev_exit)? };
+        // SAFETY: `hadetect_handoff_exit()` unregisters what `hadetect_handoff_init()`
+        // registered; both in process context. The callback answers 0 while no
+        // policy is published.
+        let handoff =
+            unsafe { Registered::new(ffi::hadetect_handoff_init, ffi::hadetect_handoff_exit)? };
         // The directory last: once `health` is notified through its kobject, nothing
         // after it may fail (a failure would drop the directory first).
         // SAFETY: `hadetect_sysfs_groups()` returns sysfs.c's static, NULL-terminated
@@ -136,9 +161,11 @@ impl kernel::Module for HadetectModule {
         // SAFETY: The kobject lives as long as `component`; `drop` clears it first.
         unsafe { policy.0.set_kobj(component.as_raw()) };
         // A rule that fired before the policy was published kicked a runner that
-        // found none: run once now.
+        // found none, and parts isolated before a handoff are isolated again: run
+        // once now.
         policy::kick(0);
         Ok(Self {
+            _handoff: handoff,
             _dev: dev,
             _oom: oom,
             _consumer: consumer,

@@ -36,4 +36,11 @@ int hadetect_oom_init(void);
 void hadetect_oom_exit(void);
 u64 hadetect_oom_count(void);
 
+/* handoff_nb.c: the handoff notifier (hwerr's chain). */
+int hadetect_handoff_init(void);
+void hadetect_handoff_exit(void);
+
+/* policy.rs: a phase of a planned kexec handoff (HASYS_HANDOFF_*): 0 or -errno. */
+int hadetect_handoff(unsigned long phase);
+
 #endif /* HADETECT_ISOLATE_H */

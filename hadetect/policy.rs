@@ -19,11 +19,13 @@
 
 use crate::abi::{self, Hadetect, Record};
 use crate::agents::{self, Agents};
+use crate::carry;
 use crate::classify::{self, Verdict};
 use crate::engine::{self, Engine, Fault, Key, Rule, State};
 use crate::health::{self, Health};
-use crate::hwerr;
+use crate::hwerr::{self, HandoffPhase};
 use crate::sysfs::{self, parse_bool, parse_u64, text, SysfsBuf};
+use crate::{handoff, kho};
 use core::fmt::Write;
 use core::ptr;
 use kernel::{
@@ -100,6 +102,11 @@ struct Inner {
     /// The health last published.
     health: Health,
     counters: Counters,
+    /// The blob preserved for a planned kexec handoff, from its prepare to its
+    /// commit or abort.
+    ho_blob: Option<kho::Preserved>,
+    /// Handoffs the state has been through (restored from the previous kernel).
+    handoffs: u32,
 }
 
 /// How long the node stays overloaded after the last global OOM, by default.
@@ -138,9 +145,22 @@ fn policy() -> Option<&'static Policy> {
     (!p.is_null()).then(|| unsafe { &*p })
 }
 
+/// The engine's clock: `CLOCK_BOOTTIME` plus `carry::CLOCK_BASE_NS`, so that the
+/// faults a kexec handoff carried keep their times before this boot.
 fn now_ns() -> u64 {
     // SAFETY: Any context.
-    unsafe { bindings::ktime_get_boot_fast_ns() }
+    clock_ns(unsafe { bindings::ktime_get_boot_fast_ns() })
+}
+
+/// A `CLOCK_BOOTTIME` time (a record's) on the engine's clock.
+fn clock_ns(boottime_ns: u64) -> u64 {
+    boottime_ns.saturating_add(carry::CLOCK_BASE_NS)
+}
+
+/// An engine time as `CLOCK_BOOTTIME` ns, negative before this boot (sysfs).
+fn boottime_ns(t: u64) -> i64 {
+    let base = i64::try_from(carry::CLOCK_BASE_NS).unwrap_or(i64::MAX);
+    i64::try_from(t).unwrap_or(i64::MAX).saturating_sub(base)
 }
 
 /// Runs the action runner after `delay_ns` (at once for 0). Context: any but NMI.
@@ -342,11 +362,11 @@ impl Inner {
         };
         let seq = rec.hdr.seq;
         // The error's own capture time: a storm summary's errors end at its last.
-        let t = if rec.hdr.flags & abi::F_COALESCED != 0 {
+        let t = clock_ns(if rec.hdr.flags & abi::F_COALESCED != 0 {
             rec.hdr.last_boottime_ns
         } else {
             rec.hdr.boottime_ns
-        };
+        });
         if h.class == abi::HD_PAGE && self.same.is_repeat(h.object, rec.hdr.source, t) {
             self.counters.repeats = self.counters.repeats.saturating_add(1);
             return false;
@@ -400,7 +420,20 @@ impl Policy {
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
         let mut table = KVVec::with_capacity(TABLE, GFP_KERNEL)?;
         table.extend_with(TABLE, engine::FREE, GFP_KERNEL)?;
-        let engine = Engine::new(table);
+        let mut engine = Engine::new(table);
+        // What a kexec handoff carried, before any record is counted.
+        let restored = handoff::restore(&mut engine, now_ns());
+        let overload_hold_ns = match restored.map(|r| r.carried.overload_hold_ns) {
+            Some(ns) if ns != 0 && ns <= OVERLOAD_HOLD_MAX_NS => ns,
+            Some(ns) => {
+                pr_warn!(
+                    "handoff: overload hold {} ns out of range: the default kept\n",
+                    ns
+                );
+                OVERLOAD_HOLD_NS
+            }
+            None => OVERLOAD_HOLD_NS,
+        };
         let health = health::health(&health::Inputs {
             summary: engine.summary(),
             overload: false,
@@ -418,9 +451,11 @@ impl Policy {
                 ooms_seen,
                 last_oom_ns: 0,
                 overload: false,
-                overload_hold_ns: OVERLOAD_HOLD_NS,
+                overload_hold_ns,
                 health,
                 counters: Counters::default(),
+                ho_blob: None,
+                handoffs: restored.map_or(0, |r| r.handoffs),
             }, "hadetect_policy"),
             kobj <- new_mutex!(Kobj(ptr::null_mut()), "hadetect_kobj"),
         }? Error))
@@ -471,6 +506,29 @@ impl Policy {
             }
             _ => Act::Refused(EINVAL.to_errno()),
         }
+    }
+
+    /// A phase of a planned kexec handoff (`handoff.rs`). Context: process
+    /// (kexec_handoff's request or reboot notifier, through hwerr's chain); takes the
+    /// policy mutex, may sleep.
+    fn handoff(&self, phase: HandoffPhase) -> Result {
+        let mut g = self.inner.lock();
+        match phase {
+            HandoffPhase::Prepare => {
+                // Replaces (releases) a blob a prepare without its end left.
+                g.ho_blob = Some(kho::Preserved::new(
+                    handoff::NAME,
+                    handoff::blob_size(TABLE),
+                )?);
+            }
+            HandoffPhase::Abort => g.ho_blob = None,
+            HandoffPhase::Commit => {
+                if let Some(blob) = g.ho_blob.take() {
+                    handoff::seal(blob, &g.engine, g.overload_hold_ns, g.handoffs, now_ns());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Moves the timers on (agents, overload) and publishes a health change.
@@ -1051,11 +1109,11 @@ fn fault_line(f: &Fault, rule: Option<Rule>, now: u64, out: &mut impl Write) -> 
         f.total(),
         rule.map_or(0, |r| f.count_within(r.t_ns, now)),
         f.attempt(),
-        f.first_ns(),
-        f.last_ns(),
+        boottime_ns(f.first_ns()),
+        boottime_ns(f.last_ns()),
         f.trigger_seq(),
         if f.state() == State::Retrying {
-            f.retry_at_ns()
+            boottime_ns(f.retry_at_ns())
         } else {
             0
         }
@@ -1119,4 +1177,18 @@ unsafe extern "C" fn hadetect_faults_read(buf: *mut u8, off: i64, count: usize) 
         }
     }
     w.copied as isize
+}
+
+/// A phase of a planned kexec handoff (`HASYS_HANDOFF_*`): 0 or a negative errno.
+/// Context: process (kexec_handoff's request or reboot notifier, through hwerr's
+/// chain), may sleep.
+#[no_mangle]
+extern "C" fn hadetect_handoff(phase: c_ulong) -> c_int {
+    let (Some(p), Some(phase)) = (policy(), HandoffPhase::from_code(phase)) else {
+        return 0;
+    };
+    match p.handoff(phase) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
 }

@@ -13,7 +13,7 @@
 use crate::kho_blob::{self, Meta, Owner};
 use core::ptr::NonNull;
 use kernel::{error::from_err_ptr, prelude::*};
-use zerocopy::FromBytes;
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 mod ffi {
     use kernel::prelude::*;
@@ -84,6 +84,27 @@ impl Preserved {
         let mut w =
             kho_blob::Writer::new(self.as_mut_slice(), owner, item.len()).map_err(|_| EINVAL)?;
         w.push(item).map_err(|_| EINVAL)?;
+        w.seal(meta);
+        self.hand_over();
+        Ok(())
+    }
+
+    /// Seals `items` (`owner`'s, with `meta`) and gives the blob to the next kernel.
+    /// Items that do not fit are not written and are counted in the header's `lost`.
+    /// Fails with `EINVAL`, releasing the blob, if a `T` is empty, larger than
+    /// `kho_blob::MAX_ITEM_SIZE`, or the blob is smaller than its header.
+    pub(crate) fn seal_all<T: IntoBytes + Immutable>(
+        mut self,
+        owner: Owner,
+        items: impl IntoIterator<Item = T>,
+        meta: &Meta,
+    ) -> Result {
+        let mut w = kho_blob::Writer::new(self.as_mut_slice(), owner, core::mem::size_of::<T>())
+            .map_err(|_| EINVAL)?;
+        for item in items {
+            // A refused item is counted lost by the writer.
+            let _ = w.push(item.as_bytes());
+        }
         w.seal(meta);
         self.hand_over();
         Ok(())

@@ -45,6 +45,8 @@ KH=/sys/kernel/ha/kexec_handoff
 KHO=/sys/kernel/debug/kho
 INJ=/sys/kernel/debug/mce-inject
 CM=/sys/kernel/ha/cluster_msg
+HD=/sys/kernel/ha/hadetect
+CEC=/sys/kernel/debug/ras/cec/action_threshold
 SYNC=$OUT/sync
 
 pair_role A || exit 2
@@ -54,6 +56,70 @@ pair_role A || exit 2
 # req <word>: writes <word> to request; prints the error message, if any.
 req() {
 	{ printf '%s' "$1" >$KH/request; } 2>&1
+}
+
+# A corrected DRAM error at physical address $1, as the CPU's vendor reports it
+# (selftests/hadetect/hadetect_test.h's inject_dram_ce()). The RAS CEC would take
+# the page itself first: its threshold goes up, as selftests/hadetect/policy.c does.
+dram_ce() {
+	local status=0x9c0000000000009f misc=140 bank=1
+	if grep -q AuthenticAMD /proc/cpuinfo; then
+		status=0x940000000008011b misc=0 bank=4
+	fi
+	if [ -w $CEC ]; then echo 1023 >$CEC || return 1; fi
+	echo sw >$INJ/flags && echo 0 >$INJ/cpu && echo $status >$INJ/status &&
+		echo "$1" >$INJ/addr && echo $misc >$INJ/misc && echo 0 >$INJ/synd &&
+		echo 0 >$INJ/ipid && echo $bank >$INJ/bank
+}
+
+# The rules and settings of hadetect this test changes, one "name value" per line.
+hd_settings() {
+	local f
+	for f in pci/threshold dimm/window_ms cpu/dry_run overload_hold_ms; do
+		echo "$f $(cat $HD/$f)"
+	done
+}
+
+# hd_fault <pfn>: hadetect's faults line of page <pfn> (0x...), if any.
+hd_fault() { awk -v o="$1" '$1 == "page" && $2 == o' $HD/faults; }
+# hd_field <line> <key>: the value of <key> in a faults line.
+hd_field() { echo "$1" | awk -v k="$2" '{ for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+# The two pages of stage 1 (pfns, 0x...): A with one error, B isolated.
+hd_pages() { read -r PFN_A PFN_B <"$OUT/pfns"; }
+
+# A process that holds two pages of its own, for as long as the first kernel runs;
+# their pfns go to $OUT/pfns (root reads them in /proc/self/pagemap).
+hold_pages() {
+	"$PY" - "$OUT/pfns" <<'PYEOF' &
+import ctypes, mmap, os, sys, time
+m = mmap.mmap(-1, 2 * 4096)
+m.write(b"\x5a" * 2 * 4096)
+base = ctypes.addressof(ctypes.c_char.from_buffer(m)) // 4096
+pfns = []
+with open("/proc/self/pagemap", "rb") as pm:
+    for i in range(2):
+        pm.seek((base + i) * 8)
+        e = int.from_bytes(pm.read(8), "little")
+        pfns.append(e & ((1 << 55) - 1) if e >> 63 else 0)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(" ".join(hex(p) for p in pfns) + "\n")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(3600)
+PYEOF
+	for _ in $(seq 100); do [ -s "$OUT/pfns" ] && break; sleep 0.2; done
+	[ -s "$OUT/pfns" ] && ! grep -qw 0x0 "$OUT/pfns"
+}
+
+# hd_wait <pfn> <seconds> <state...>: page <pfn>'s fault reaches one of the states.
+hd_wait() {
+	local pfn=$1 end=$((SECONDS + $2)) line
+	shift 2
+	while :; do
+		line=$(hd_fault "$pfn")
+		case " $* " in *" $(echo "$line" | awk '{ print $3 }') "*) return 0 ;; esac
+		[ $SECONDS -ge $end ] && { ktap_print_msg "page $pfn: ${line:-no fault}"; return 1; }
+		sleep 0.5
+	done
 }
 
 # The subtrees KHO will carry, by name (debugfs), one per line.
@@ -90,7 +156,7 @@ carried() {
 
 stage1() {
 	ktap_print_header
-	ktap_set_plan 7
+	ktap_set_plan 8
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
 	ktap_check "KHO is enabled (kho=on) and this kernel was not started by a handoff" eval \
 		'test -d $KHO/out && test "$(cat $KH/state)" = idle && test "$(cat $KH/report)" = none'
@@ -100,13 +166,32 @@ stage1() {
 		echo sw >$INJ/flags && echo 0 >$INJ/cpu && echo 0x940000000000009f >$INJ/status &&
 		echo 0x1234000 >$INJ/addr && echo 0 >$INJ/misc && echo 1 >$INJ/bank
 	sleep 0.5
+	# hadetect's state to carry: settings away from their defaults, a page with one
+	# error (the page rule is 2 in 24 h), a page isolated at its second.
+	hd_state() {
+		local a b
+		echo 3 >$HD/pci/threshold && echo 3600000 >$HD/dimm/window_ms &&
+			echo 1 >$HD/cpu/dry_run && echo 4000 >$HD/overload_hold_ms || return 1
+		hd_settings >"$OUT/hd-settings-1.txt"
+		hold_pages || { ktap_print_msg "no pages to hold"; return 1; }
+		hd_pages
+		dram_ce $((PFN_A << 12)) && dram_ce $((PFN_B << 12)) && sleep 1.2 &&
+			dram_ce $((PFN_B << 12)) || return 1
+		hd_wait "$PFN_B" 30 isolated || return 1
+		hd_wait "$PFN_A" 5 suspect || return 1
+		cat $HD/faults >"$OUT/hd-faults-1.txt"
+		while read -r l; do ktap_print_msg "fault: $l"; done <"$OUT/hd-faults-1.txt"
+		a=$(hd_fault "$PFN_A") b=$(hd_fault "$PFN_B")
+		test "$(hd_field "$a" total)" = 1 && test "$(hd_field "$b" total)" = 2
+	}
+	ktap_check "hadetect: settings changed, a page with one error, a page isolated" hd_state
 	prep_abort() {
 		local out
 		out=$(req prepare) || { ktap_print_msg "prepare: $out"; return 1; }
 		test "$(cat $KH/state)" = ready || return 1
 		ktap_print_msg "preserved: $(subtrees | tr '\n' ' ')"
 		test "$(subtrees | tr '\n' ' ')" = \
-			"hasys-cluster_msg hasys-hwerr hasys-kexec_handoff " || return 1
+			"hasys-cluster_msg hasys-hadetect hasys-hwerr hasys-kexec_handoff " || return 1
 		out=$(req prepare)
 		case $out in *"Device or resource busy"*) ;; *) ktap_print_msg "prepare again: $out"; return 1 ;; esac
 		req abort >/dev/null && test "$(cat $KH/state)" = aborted &&
@@ -161,10 +246,44 @@ handoff_now() {
 stage2() {
 	local last
 	ktap_print_header
-	ktap_set_plan 9
+	ktap_set_plan 12
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
 	ktap_check "cluster_msg enabled again, B up" cluster_up
 	ktap_check "cluster_msg carried its epoch and goes on from it" carried 2
+	hd_pages
+	cat $HD/faults >"$OUT/hd-faults-2.txt"
+	while read -r l; do ktap_print_msg "fault: $l"; done <"$OUT/hd-faults-2.txt"
+	# The faults, their errors before this boot (negative times), the settings.
+	hd_restored() {
+		local a b b1
+		dmesg | grep -q "hadetect: handoff: restored the rules and 2 faults (1 to isolate again), 1 handoffs, 0 lost" ||
+			{ ktap_print_msg "$(dmesg | grep 'hadetect: handoff' | tail -n 1)"; return 1; }
+		hd_settings | diff -u "$OUT/hd-settings-1.txt" - >/dev/null || return 1
+		a=$(grep -E "^page $PFN_A " "$OUT/hd-faults-2.txt")
+		b=$(grep -E "^page $PFN_B " "$OUT/hd-faults-2.txt")
+		b1=$(grep -E "^page $PFN_B " "$OUT/hd-faults-1.txt")
+		test "$(echo "$a" | awk '{ print $3 }')" = suspect && test "$(hd_field "$a" total)" = 1 &&
+			test "$(hd_field "$a" first_ns)" -lt 0 && test "$(hd_field "$b" total)" = 2 &&
+			test "$(hd_field "$b" seq)" = "$(hd_field "$b1" seq)"
+	}
+	ktap_check "hadetect restored its settings and both faults, their errors before this boot" hd_restored
+	# The isolated page is isolated again: the new kernel had not.
+	hd_again() {
+		local b
+		hd_wait "$PFN_B" 30 isolated retrying gave-up refused || return 1
+		b=$(hd_fault "$PFN_B")
+		ktap_print_msg "page $PFN_B: $b"
+		# Soft offline migrates whatever this kernel has at that pfn; a page it cannot
+		# move fails, and is retried: the action ran again either way.
+		test "$(hd_field "$b" attempt)" -ge 1
+	}
+	ktap_check "hadetect isolated the carried isolated page again" hd_again
+	# The first page's second error, an hour's worth of window after the first,
+	# in another kernel: the page rule (2 in 24 h) fires.
+	ktap_check "an error before the handoff counts in the rule's window after it" eval \
+		'dram_ce $((PFN_A << 12)) &&
+		hd_wait "$PFN_A" 30 isolating isolated retrying gave-up refused &&
+		test "$(hd_field "$(hd_fault "$PFN_A")" total)" = 2'
 	cat $KH/report >"$OUT/report.txt"
 	while read -r l; do ktap_print_msg "report: $l"; done <"$OUT/report.txt"
 	ktap_check "restored, with the handoff's report" eval \
@@ -232,10 +351,15 @@ PYEOF
 
 stage3() {
 	ktap_print_header
-	ktap_set_plan 7
+	ktap_set_plan 8
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
 	ktap_check "cluster_msg enabled again, B up" cluster_up
 	ktap_check "cluster_msg carried its epoch through the second handoff" carried 3
+	# hadetect's blob was not corrupted: its state went through both handoffs.
+	hd_pages
+	ktap_check "hadetect restored its state again (two handoffs), the log refused or not" eval \
+		'dmesg | grep -q "hadetect: handoff: restored the rules and 2 faults (.*), 2 handoffs, 0 lost" &&
+		test "$(hd_field "$(hd_fault "$PFN_A")" total)" = 2'
 	cat $KH/report >"$OUT/report-3.txt"
 	while read -r l; do ktap_print_msg "report: $l"; done <"$OUT/report-3.txt"
 	ktap_check "hwerr refused the corrupted log whole, and said why" eval \

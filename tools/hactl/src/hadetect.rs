@@ -425,10 +425,11 @@ pub(crate) struct Fault {
     pub(crate) window: u64,
     /// Actions tried.
     pub(crate) attempt: u64,
-    /// `CLOCK_BOOTTIME` of the first error, ns.
-    pub(crate) first_ns: u64,
-    /// `CLOCK_BOOTTIME` of the last error, ns.
-    pub(crate) last_ns: u64,
+    /// `CLOCK_BOOTTIME` of the first error, ns; negative before this boot (a fault a
+    /// kexec handoff carried).
+    pub(crate) first_ns: i64,
+    /// `CLOCK_BOOTTIME` of the last error, ns; negative before this boot.
+    pub(crate) last_ns: i64,
     /// Sequence number of the record that fired the rule.
     pub(crate) seq: u64,
     /// `CLOCK_BOOTTIME` of the next try (retrying), else 0.
@@ -474,18 +475,26 @@ pub(crate) fn parse_fault(line: &str) -> Result<Fault> {
     let mut seen = 0u8;
     for kv in rest.chunks(2) {
         let [k, v] = kv else { return Err(bad()) };
-        let v: u64 = v.parse().map_err(|_| bad())?;
-        let (slot, bit) = match *k {
-            "total" => (&mut f.total, 0),
-            "window" => (&mut f.window, 1),
-            "attempt" => (&mut f.attempt, 2),
+        // The two times are signed, every other value is not.
+        let (signed, bit) = match *k {
             "first_ns" => (&mut f.first_ns, 3),
             "last_ns" => (&mut f.last_ns, 4),
-            "seq" => (&mut f.seq, 5),
-            "retry_ns" => (&mut f.retry_ns, 6),
-            _ => continue,
+            _ => {
+                let v: u64 = v.parse().map_err(|_| bad())?;
+                let (slot, bit) = match *k {
+                    "total" => (&mut f.total, 0),
+                    "window" => (&mut f.window, 1),
+                    "attempt" => (&mut f.attempt, 2),
+                    "seq" => (&mut f.seq, 5),
+                    "retry_ns" => (&mut f.retry_ns, 6),
+                    _ => continue,
+                };
+                *slot = v;
+                seen |= 1 << bit;
+                continue;
+            }
         };
-        *slot = v;
+        *signed = v.parse().map_err(|_| bad())?;
         seen |= 1 << bit;
     }
     if seen != 0x7f {
@@ -509,9 +518,17 @@ impl Sysfs {
     }
 }
 
-/// Boot time in seconds, as `hactl watch` shows it: `12.345678`.
-fn secs(ns: u64) -> String {
-    format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1000)
+/// Boot time in seconds, as `hactl watch` shows it: `12.345678`; `-3600.000000`
+/// an hour before this boot.
+fn secs(ns: impl Into<i128>) -> String {
+    let ns: i128 = ns.into();
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    format!(
+        "{sign}{}.{:06}",
+        abs / 1_000_000_000,
+        abs % 1_000_000_000 / 1000
+    )
 }
 
 /// Writes `faults` as an aligned table (times in seconds since boot).
@@ -953,6 +970,19 @@ mod tests {
         assert_eq!(obj(&format!("dimm 0x100ffff {tail}")), "mc1 0.-1.-1");
         assert_eq!(obj(&format!("node 0x1 {tail}")), "source mce");
         assert_eq!(obj(&format!("future 0x2a {tail}")), "0x2a");
+        // A fault a kexec handoff carried: its times before this boot.
+        let carried = parse_fault(
+            "page 0x5 suspect total 1 window 1 attempt 0 first_ns -3600000000000 \
+             last_ns -1500000 seq 4 retry_ns 0",
+        )
+        .expect("carried");
+        assert_eq!(
+            (carried.first_ns, carried.last_ns),
+            (-3_600_000_000_000, -1_500_000)
+        );
+        assert_eq!(secs(carried.last_ns), "-0.001500");
+        assert_eq!(secs(2_500_000_000u64), "2.500000");
+        assert!(parse_fault(&format!("cpu 0x1 {}", tail.replace("seq 0", "seq -1"))).is_err());
         // Keys added later are skipped; missing or broken ones are errors.
         assert!(parse_fault(&format!("cpu 0x1 {tail} extra 5")).is_ok());
         assert!(parse_fault("cpu 0x1 faulty total 1").is_err());

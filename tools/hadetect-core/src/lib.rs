@@ -23,3 +23,6 @@ pub mod health;
 
 #[path = "../../../hadetect/agents.rs"]
 pub mod agents;
+
+#[path = "../../../hadetect/carry.rs"]
+pub mod carry;

@@ -175,8 +175,9 @@ stage1() {
 		hd_settings >"$OUT/hd-settings-1.txt"
 		hold_pages || { ktap_print_msg "no pages to hold"; return 1; }
 		hd_pages
-		dram_ce $((PFN_A << 12)) && dram_ce $((PFN_B << 12)) && sleep 1.2 &&
-			dram_ce $((PFN_B << 12)) || return 1
+		# A second apart: hwerr's storm coalescing (2 in 1 s by default) stays out.
+		sleep 1.2 && dram_ce $((PFN_A << 12)) && sleep 1.2 && dram_ce $((PFN_B << 12)) &&
+			sleep 1.2 && dram_ce $((PFN_B << 12)) || return 1
 		hd_wait "$PFN_B" 30 isolated || return 1
 		hd_wait "$PFN_A" 5 suspect || return 1
 		cat $HD/faults >"$OUT/hd-faults-1.txt"

@@ -162,6 +162,22 @@ class DmesgTest(unittest.TestCase):
         self.assertEqual(v.failed, ["dmesg"])
 
 
+class CollectionTimesTest(unittest.TestCase):
+    def test_each_collection_until_the_next_and_the_last_until_the_log_ends(self):
+        log = ("[    1.000000] boot\n"
+               "[  146.400000] kselftest: Running tests in cluster_msg\n"
+               "[  200.000000] something\n"
+               "[  253.800000] kselftest: Running tests in crashdump\n"
+               "not a kernel log line\n"
+               "[  385.000000] kobject: 'x' released\n")
+        self.assertEqual(vmtest.collection_times(log),
+                         [("cluster_msg", 107), ("crashdump", 131)])
+
+    def test_no_markers(self):
+        self.assertEqual(vmtest.collection_times("[ 1.0] boot\n"), [])
+        self.assertEqual(vmtest.collection_times(""), [])
+
+
 class ExpectedTest(unittest.TestCase):
     def test_parse(self):
         e = vmtest.Expected.parse("# c\nkunit a\nkselftest x/y.sh\n"

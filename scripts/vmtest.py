@@ -299,6 +299,28 @@ def selected_collections(args):
     return picked or None
 
 
+KMSG_TIME = re.compile(r"^\[\s*(\d+\.\d+)\]\s?(.*)$")
+COLLECTION_START = re.compile(r"kselftest: Running tests in (\S+)")
+
+
+def collection_times(dmesg):
+    """How long each kselftest collection ran, in the guest's seconds, from the kernel
+    log's `kselftest: Running tests in <c>` lines (run_kselftest.sh writes one per
+    collection): [(collection, seconds)]. The last collection ends at the log's last
+    line. Information for whoever cuts the run's time; not a verdict."""
+    starts, last = [], None
+    for line in dmesg.splitlines():
+        m = KMSG_TIME.match(line)
+        if not m:
+            continue
+        last = float(m.group(1))
+        c = COLLECTION_START.search(m.group(2))
+        if c:
+            starts.append((c.group(1), last))
+    ends = [t for _, t in starts[1:]] + [last]
+    return [(name, round(end - t)) for (name, t), end in zip(starts, ends)]
+
+
 def judge(res, mode, expected=None, collections=None):
     """Judge the results directory `res`.
 
@@ -326,6 +348,11 @@ def judge(res, mode, expected=None, collections=None):
         print("kselftests:")
         kst = res / "kselftest.ktap"
         text = kst.read_text(errors="replace") if kst.exists() else ""
+        dmesg = res / "dmesg.txt"
+        times = collection_times(dmesg.read_text(errors="replace")) if dmesg.exists() else []
+        if times:
+            print("  time per collection (guest s): "
+                  + ", ".join(f"{name} {secs}" for name, secs in times))
         progs = {}
         if not judge_ktap(text, "hash", "", v, progs):
             v.add("kselftests reported", False, why="no KTAP from run_kselftest.sh")

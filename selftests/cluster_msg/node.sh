@@ -48,6 +48,11 @@ KEY2=0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de
 INTERVAL=100
 SUSPECT=500
 DEAD=1000
+# The mutated stream's rate: what A's one TCG vCPU checks without its socket
+# overflowing. At 500/s (2026-12-03, with the guests' root cached and so B faster)
+# A's socket dropped 224 of 5012 and B's heartbeats with them: a suspect, and the
+# membership check failed on starvation, which is not what it tests.
+BAD_PPS=250
 
 pair_role "$role" || exit 2
 
@@ -144,8 +149,16 @@ if [ "$role" = A ]; then
 			test "$(counter rx_bad_magic)" -ge 1 && test "$(counter rx_bad_version)" -ge 1 &&
 			test "$(counter rx_wrong_cluster)" -ge 1 && test "$(counter rx_bad_mac)" -ge 2 &&
 			test $(($(counter rx_replayed) + $(counter rx_too_old))) -ge 2'
-		ktap_check "membership unchanged by bad input" \
-			eval 'test "$(cat $CM/epoch)" = "$epoch0" && test "$(member_state)" = up:none'
+		if test "$(cat $CM/epoch)" = "$epoch0" && test "$(member_state)" = up:none; then
+			ktap_test_pass "membership unchanged by bad input"
+		else
+			ktap_test_fail "membership unchanged by bad input"
+			# Why: the peer's transitions on /dev/hwerr (a suspect here with socket
+			# drops means the stream starved B's heartbeats, not that one was taken).
+			ktap_print_msg "epoch $epoch0 -> $(cat $CM/epoch), peer $(member_state), transitions:"
+			"$HACTL" watch --from-oldest --source cluster_msg --timeout-ms 1000 |
+				grep "node $peer:" | tail -n 6 | while read -r l; do ktap_print_msg "$l"; done
+		fi
 	else
 		ktap_test_fail "every bad packet rejected and counted"
 		ktap_test_fail "membership unchanged by bad input"
@@ -153,7 +166,7 @@ if [ "$role" = A ]; then
 	signal badinput-checked
 else
 	if await badinput-ready 60 &&
-		"$PKT" bad "$IP_A" $PORT 5000 500 >"$SYNC/badinput-sent.tmp"; then
+		"$PKT" bad "$IP_A" $PORT 5000 $BAD_PPS >"$SYNC/badinput-sent.tmp"; then
 		mv "$SYNC/badinput-sent.tmp" "$SYNC/badinput-sent"
 		ktap_print_msg "$(tr '\n' ' ' <"$SYNC/badinput-sent")"
 		ktap_test_pass "bad input sent to node 1"

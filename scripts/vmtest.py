@@ -456,7 +456,7 @@ def kvm_works(kdir):
     # Remember a verdict about KVM (booted, hung, or QEMU itself refused: on this
     # project's machines `-cpu host` dies at once on "failed to set MSR 0x10a"), not a
     # failure of vng itself; an unremembered "no" costs every boot a probe.
-    refused = "qemu-system" in log.read_text(errors="replace")
+    refused = re.search(r"^qemu-system-\S+: ", log.read_text(errors="replace"), re.M)
     if ok or hung or refused:
         stamp.write_text("yes\n" if ok else "no\n")
     return ok

@@ -49,9 +49,10 @@ INTERVAL=100
 SUSPECT=500
 DEAD=1000
 # The mutated stream's rate: what A's one TCG vCPU checks without its socket
-# overflowing. At 500/s (2026-12-03, with the guests' root cached and so B faster)
-# A's socket dropped 224 of 5012 and B's heartbeats with them: a suspect, and the
-# membership check failed on starvation, which is not what it tests.
+# overflowing. At 500/s (2026-12-03, the first run with the guests' root cached)
+# A's socket dropped 224 of 5012 and its epoch moved by two (B's heartbeats dropped
+# with the stream, B suspect and back, as far as the counters tell): the membership
+# check failed on starvation, which is not what it tests. At 250/s: 0 dropped.
 BAD_PPS=250
 
 pair_role "$role" || exit 2

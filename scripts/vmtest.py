@@ -676,14 +676,36 @@ def boot_pair(kdir, res, timeout, kselftest, moddir, mode):
     print(f"vmtest: cluster VMs ran {time.monotonic() - start:.0f} s")
 
 
-def monitor_cmd(sock, cmd):
+MONITOR_PROMPT = b"(qemu) "
+
+
+def monitor_reply(out):
+    """What the human monitor printed for one command, from all it sent back after
+    the command: the echo of the typed line (redrawn with escape sequences after
+    every character) up to its CRLF, then the reply, then the next prompt."""
+    out = out.rsplit(MONITOR_PROMPT, 1)[0]
+    reply = out.split(b"\r\n", 1)[1] if b"\r\n" in out else b""
+    return re.sub(rb"\x1b\[[0-9;]*[A-Za-z]", b"", reply).decode(errors="replace").strip()
+
+
+def monitor_cmd(sock, cmd, timeout=10):
+    """Runs `cmd` on the QEMU human monitor at `sock` and returns its reply ("" for
+    most commands). Waits for the prompt that follows the command, so QEMU has run it
+    before the connection closes; OSError (socket.timeout among them) if it did not
+    within `timeout` s."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
+        s.settimeout(timeout)
         s.connect(str(sock))
-        s.recv(4096)  # the banner and prompt
-        s.sendall(cmd.encode() + b"\n")
-        time.sleep(0.05)
-        s.recv(4096)
+        for send in (None, cmd.encode() + b"\n"):
+            if send:
+                s.sendall(send)
+            out = b""
+            while not out.endswith(MONITOR_PROMPT):
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise OSError(f"the monitor closed the connection after {out[-200:]!r}")
+                out += chunk
+    return monitor_reply(out)
 
 
 def cluster_hostreq(sync, monitors):
@@ -738,8 +760,10 @@ def hostreq(res, monitor):
     """Carries out what a guest test asked of the host, through the QEMU monitor:
     `nmi-request` -> `nmi`; `mce-request` holding "cpu bank status mcg_status addr
     misc" (numbers) -> `mce` with those, a real machine check. The guest creates the
-    request file in the shared results directory; the host renames it to `<name>-done`
-    (`<name>-failed` if the monitor could not be reached or the request is malformed).
+    request file in the shared results directory, a request with content by renaming
+    it into place (over 9p a file is created before it is written); the host renames
+    it to `<name>-done` and writes QEMU's reply in it (`<name>-failed` if the monitor
+    could not be reached or the request is malformed).
     """
     for name in ("nmi", "mce"):
         req = res / f"{name}-request"
@@ -755,8 +779,13 @@ def hostreq(res, monitor):
                 continue
             cmd = "mce " + " ".join(args)
         try:
-            monitor_cmd(monitor, cmd)
+            reply = monitor_cmd(monitor, cmd)
+            # QEMU's own refusals ("MCE capability is not enabled...") reach the
+            # guest, which cites the file when the request had no effect.
             req.rename(res / f"{name}-done")
+            (res / f"{name}-done").write_text(f"{cmd}: {reply or 'no reply'}\n")
+            if reply:
+                print(f"vmtest: QEMU's monitor answered '{cmd}': {reply}")
         except OSError as e:
             print(f"vmtest: could not send '{cmd}' through the QEMU monitor: {e}")
             req.rename(res / f"{name}-failed")
@@ -792,10 +821,13 @@ def judge_stages(d, name, stages, no_done, last, v):
     kernel, handoffs): the `done` marker the last kernel writes (else the reason a
     stage left in `no_done`), and per stage its KTAP, kmemleak report, boot log and
     kernel log (saved before the crash or kexec that ended it)."""
-    if not (d / "done").exists():
-        why = (d / no_done).read_text() if (d / no_done).exists() else \
-            f"no 'done' marker from the {last} (see {d / 'vng.log'})"
-        v.add(f"{name}: finished", False, why=why)
+    # guest-run.sh writes `done` after any script that returns, so a stage that never
+    # ended in its crash or kexec leaves both markers: `no_done` decides.
+    if (d / no_done).exists():
+        v.add(f"{name}: finished", False, why=(d / no_done).read_text())
+    elif not (d / "done").exists():
+        v.add(f"{name}: finished", False,
+              why=f"no 'done' marker from the {last} (see {d / 'vng.log'})")
     for stage in stages:
         ktap = d / f"stage{stage}.ktap"
         text = ktap.read_text(errors="replace") if ktap.exists() else ""

@@ -128,11 +128,23 @@ crash_now() {
 	sysrq) echo c >/proc/sysrq-trigger ;;
 	mce)
 		# QEMU's monitor: mce <cpu> <bank> <status> <mcg_status> <addr> <misc>.
-		echo "0 $UC_BANK $UC_STATUS $UC_MCGSTATUS $UC_ADDR 0" >"$HASYS_HOSTREQ/mce-request"
+		# Written whole, then renamed: over 9p the host can see a file created and
+		# not yet written, and it refuses an empty request as malformed.
+		echo "0 $UC_BANK $UC_STATUS $UC_MCGSTATUS $UC_ADDR 0" >"$HASYS_HOSTREQ/mce-request.new" &&
+			mv "$HASYS_HOSTREQ/mce-request.new" "$HASYS_HOSTREQ/mce-request"
 		;;
 	esac
 	sleep 60
-	echo "still running 60 s after the crash was asked for" >"$OUT/no-crash"
+	# Why no crash came, for the host's failure summary: what became of the request
+	# (the host writes QEMU's reply into mce-done) and the kernel's last word on it.
+	local req=
+	if [ "$SCEN" = mce ]; then
+		for f in mce-request mce-done mce-failed; do
+			[ -e "$HASYS_HOSTREQ/$f" ] && req="$req $f: $(head -c 300 "$HASYS_HOSTREQ/$f" | tr '\n' ' ');"
+		done
+	fi
+	echo "still running 60 s after the crash was asked for;${req:- }" \
+		"kernel: $(dmesg | grep -iE 'mce|machine check' | tail -n 3 | tr '\n' ' ')" >"$OUT/no-crash"
 }
 
 # --- stage 2: the capture kernel -------------------------------------------------------

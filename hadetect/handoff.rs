@@ -43,39 +43,18 @@ pub(crate) struct Restored {
 ///
 /// Context: module init, process.
 pub(crate) fn restore(engine: &mut Engine<KVVec<Fault>>, now: u64) -> Option<Restored> {
-    let found = match kho::Found::find(NAME) {
-        Ok(Some(found)) => found,
+    let owner = kho_blob::Owner::Hadetect;
+    let restored = kho::Found::with_blob(NAME, owner, carry::ITEM_SIZE, |blob| {
+        // Each item is `ITEM_SIZE` bytes: the read cannot fail, and a failure would
+        // leave an item out, which `carry::restore` refuses as incomplete.
+        let items = blob
+            .items()
+            .filter_map(|i| <Item as zerocopy::FromBytes>::read_from_bytes(i).ok());
+        Ok::<_, carry::Bad>((carry::restore(engine, items, now)?, blob.meta()))
+    });
+    let why = match restored {
         Ok(None) => return None,
-        Err(e) => {
-            pr_err!(
-                "handoff: the blob is refused (broken-subtree, {:?}): nothing restored\n",
-                e
-            );
-            return None;
-        }
-    };
-    let blob = match kho_blob::parse(found.as_slice(), kho_blob::Owner::Hadetect) {
-        Ok(blob) if blob.item_size() == carry::ITEM_SIZE => blob,
-        Ok(_) => {
-            pr_err!("handoff: the blob is refused (bad-item): nothing restored\n");
-            return None;
-        }
-        Err(inv) => {
-            pr_err!(
-                "handoff: the blob is refused ({}): nothing restored\n",
-                inv.name()
-            );
-            return None;
-        }
-    };
-    let meta = blob.meta();
-    // Each item is `ITEM_SIZE` bytes: the read cannot fail, and a failure would
-    // leave an item out, which `carry::restore` refuses as incomplete.
-    let items = blob
-        .items()
-        .filter_map(|i| <Item as zerocopy::FromBytes>::read_from_bytes(i).ok());
-    match carry::restore(engine, items, now) {
-        Ok(carried) => {
+        Ok(Some(Ok((carried, meta)))) => {
             pr_info!(
                 "handoff: restored the rules and {} faults ({} to isolate again), {} handoffs, {} lost\n",
                 carried.faults,
@@ -83,19 +62,23 @@ pub(crate) fn restore(engine: &mut Engine<KVVec<Fault>>, now: u64) -> Option<Res
                 meta.handoffs,
                 meta.lost
             );
-            Some(Restored {
+            return Some(Restored {
                 carried,
                 handoffs: meta.handoffs,
-            })
+            });
         }
-        Err(bad) => {
+        Ok(Some(Err(bad))) => bad.name(),
+        Err(kho::Refused::Broken(e)) => {
             pr_err!(
-                "handoff: the blob is refused ({}): nothing restored\n",
-                bad.name()
+                "handoff: the blob is refused (broken-subtree, {:?}): nothing restored\n",
+                e
             );
-            None
+            return None;
         }
-    }
+        Err(refused) => refused.name(),
+    };
+    pr_err!("handoff: the blob is refused ({}): nothing restored\n", why);
+    None
 }
 
 /// Seals `engine`'s state at `now` into `blob` and gives it to the next kernel.

@@ -193,6 +193,27 @@ impl Refused {
 }
 
 impl Found {
+    /// The blob handed over under `name`, validated as `owner`'s with items of
+    /// `item_size` bytes, given to `f`; `f`'s result. `Ok(None)` when nothing was
+    /// handed over under `name`. The blob is freed either way, after `f`.
+    ///
+    /// Context: process context.
+    pub(crate) fn with_blob<R>(
+        name: &CStr,
+        owner: Owner,
+        item_size: usize,
+        f: impl FnOnce(&kho_blob::Blob<'_>) -> R,
+    ) -> core::result::Result<Option<R>, Refused> {
+        let Some(found) = Self::find(name).map_err(Refused::Broken)? else {
+            return Ok(None);
+        };
+        let blob = kho_blob::parse(found.as_slice(), owner).map_err(Refused::Invalid)?;
+        if blob.item_size() != item_size {
+            return Err(Refused::Item);
+        }
+        Ok(Some(f(&blob)))
+    }
+
     /// The blob handed over under `name`, validated as `owner`'s with exactly one item
     /// of type `T`: a copy of the item and the blob's meta. `Ok(None)` when nothing was
     /// handed over under `name`. The blob is freed either way.
@@ -202,15 +223,11 @@ impl Found {
         name: &CStr,
         owner: Owner,
     ) -> core::result::Result<Option<(T, Meta)>, Refused> {
-        let Some(found) = Self::find(name).map_err(Refused::Broken)? else {
-            return Ok(None);
-        };
-        let blob = kho_blob::parse(found.as_slice(), owner).map_err(Refused::Invalid)?;
-        let item = blob.items().next().filter(|_| blob.count() == 1);
-        let item = item
-            .and_then(|i| T::read_from_bytes(i).ok())
-            .ok_or(Refused::Item)?;
-        Ok(Some((item, blob.meta())))
+        let one = Self::with_blob(name, owner, size_of::<T>(), |blob| {
+            let item = blob.items().next().filter(|_| blob.count() == 1);
+            Some((T::read_from_bytes(item?).ok()?, blob.meta()))
+        })?;
+        one.map(|one| one.ok_or(Refused::Item)).transpose()
     }
 }
 

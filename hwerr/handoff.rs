@@ -48,6 +48,13 @@ const REFUSED_LOG: u32 = 103;
 pub(crate) static CORRUPT_AT_SEAL: kernel::sync::atomic::Atomic<bool> =
     kernel::sync::atomic::Atomic::new(false);
 
+/// Test kernels only (`debugfs hwerr/handoff_late`, `inject.rs`): software records
+/// the next seal reports right after it froze the log, as records that arrive between
+/// the seal and the kexec do, so that a test sees them counted in the next kernel.
+#[cfg(CONFIG_HASYS_HWERR_INJECT)]
+pub(crate) static LATE_AT_SEAL: kernel::sync::atomic::Atomic<u32> =
+    kernel::sync::atomic::Atomic::new(0);
+
 /// A byte of the blob header's `sealed_ns` (`kho_blob.rs`'s layout).
 #[cfg(CONFIG_HASYS_HWERR_INJECT)]
 const SEALED_NS_OFF: usize = 32;
@@ -146,6 +153,22 @@ unsafe extern "C" fn hwerr_handoff_seal_rs(
         // Room for `room` records: cannot fail.
         let _ = w.push(rec.as_bytes());
     });
+    #[cfg(CONFIG_HASYS_HWERR_INJECT)]
+    for i in 0..LATE_AT_SEAL.xchg(0, Relaxed) {
+        let data = [u64::from(i), 0, 0, 0];
+        // SAFETY: Every pointer is valid for the call. The frozen log refuses the
+        // record and counts it late, which is what is tested.
+        let _ = unsafe {
+            crate::capture::hwerr_report_flags(
+                0,
+                c"hwerr-inject".as_char_ptr(),
+                abi::SEV_INFO,
+                0x1a7e,
+                data.as_ptr(),
+                c"after the seal".as_char_ptr(),
+            )
+        };
+    }
     let carried = w.count();
     // The log's older records that did not fit.
     let lost = held.saturating_sub(carried as u64);
@@ -165,6 +188,42 @@ unsafe extern "C" fn hwerr_handoff_seal_rs(
         }
     }
     c_int::try_from(carried).unwrap_or(c_int::MAX)
+}
+
+/// See `hwerr_handoff_late_rs()` in `percpu_capture.h`.
+///
+/// Context: any, IRQs off included (kmsg_dump at the kexec's last moment): never
+/// sleeps, and the log's lock is only tried.
+///
+/// # Safety
+///
+/// `log` is `hwerr_capture_log()`, non-null; `blob` is the blob
+/// `hwerr_handoff_seal_rs()` sealed, writable for `size` bytes, and nothing else
+/// touches it during the call.
+#[no_mangle]
+unsafe extern "C" fn hwerr_handoff_late_rs(
+    log: *const c_void,
+    blob: *mut u8,
+    size: usize,
+) -> c_int {
+    // SAFETY: By the safety requirements.
+    let (log, buf) = unsafe {
+        (
+            &*log.cast::<Log>(),
+            core::slice::from_raw_parts_mut(blob, size),
+        )
+    };
+    let Some(late) = log.try_late() else {
+        return EBUSY.to_errno();
+    };
+    if late == 0 {
+        return 0;
+    }
+    let late = u32::try_from(late).unwrap_or(u32::MAX);
+    match kho_blob::add_lost(buf, kho_blob::Owner::Hwerr, late) {
+        Ok(lost) => c_int::try_from(lost).unwrap_or(c_int::MAX),
+        Err(_) => EINVAL.to_errno(),
+    }
 }
 
 /// Why a record handed over is not one this hwerr could have logged.

@@ -19,6 +19,9 @@
 //!
 //! `/sys/kernel/debug/hwerr/handoff_corrupt` (mode 0200): `1` makes the next kexec
 //! handoff's seal corrupt the log's blob, for the test of the next kernel's refusal.
+//! `/sys/kernel/debug/hwerr/handoff_late` (mode 0200): `N` (0 to 1000) makes the next
+//! seal report N software records right after it froze the log, for the test that
+//! records arriving after the seal are counted lost in the next kernel.
 //!
 //! Context: process (the debugfs callbacks).
 
@@ -193,12 +196,32 @@ fn corrupt(_: &(), reader: &mut UserSliceReader) -> Result {
     Ok(())
 }
 
-/// The `hwerr` debugfs directory and its `inject` and `handoff_corrupt` files;
-/// removed on drop.
+/// `handoff_late`: writing `N` (0 to 1000) makes the next handoff's seal report `N`
+/// records after it froze the log (`handoff.rs`).
+fn late(_: &(), reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 8];
+    let len = reader.len();
+    let bytes = buf.get_mut(..len).ok_or(EINVAL)?;
+    reader.read_slice(bytes)?;
+    let n: u32 = core::str::from_utf8(bytes)
+        .map_err(|_| EINVAL)?
+        .trim_end_matches('\n')
+        .parse()
+        .map_err(|_| EINVAL)?;
+    if n > 1000 {
+        return Err(EINVAL);
+    }
+    crate::handoff::LATE_AT_SEAL.store(n, kernel::sync::atomic::Relaxed);
+    Ok(())
+}
+
+/// The `hwerr` debugfs directory and its `inject`, `handoff_corrupt` and
+/// `handoff_late` files; removed on drop.
 pub(crate) struct InjectFs {
     // Dropped before `_dir`: no callback runs once the files are gone.
     _file: Pin<KBox<debugfs::File<Inject>>>,
     _corrupt: Pin<KBox<debugfs::File<()>>>,
+    _late: Pin<KBox<debugfs::File<()>>>,
     _dir: debugfs::Dir,
 }
 
@@ -229,9 +252,14 @@ impl InjectFs {
             dir.write_callback_file(c"handoff_corrupt", (), &corrupt),
             GFP_KERNEL,
         )?;
+        let late = KBox::pin_init(
+            dir.write_callback_file(c"handoff_late", (), &late),
+            GFP_KERNEL,
+        )?;
         Ok(Self {
             _file: file,
             _corrupt: corrupt,
+            _late: late,
             _dir: dir,
         })
     }

@@ -8,12 +8,14 @@
  * their traps (Documentation/hasys/kexec_handoff.rst, "Traps") and the preserved
  * log's blob under a mutex.
  *
- * Context: process (every function here may sleep), except hwerr_handoff_restored().
+ * Context: process (every function here may sleep), except hwerr_handoff_restored()
+ * and the kmsg dumper (hwerr_ho_dump()).
  */
 
 #include <linux/err.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
+#include <linux/kmsg_dump.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -181,6 +183,46 @@ int hwerr_handoff_preserve(void)
 }
 EXPORT_SYMBOL_GPL(hwerr_handoff_preserve);
 
+/*
+ * The sealed blob, for the records that come too late for it: the log refuses
+ * them from the seal on (they must not take a sequence number the next kernel
+ * gives again), and this dumper counts them into the blob's lost count at the
+ * last moment a module runs. kernel_kexec() calls kmsg_dump(KMSG_DUMP_SHUTDOWN)
+ * after device shutdown and machine_shutdown() (the other CPUs stopped), just
+ * before machine_kexec(). What arrives after that is not counted.
+ */
+static void *hwerr_ho_sealed;
+static size_t hwerr_ho_sealed_size;
+/* The dumper below is registered (under hwerr_ho_lock). */
+static bool hwerr_ho_dumping;
+
+/*
+ * Context: kmsg_dump()'s, for every reason up to SHUTDOWN: any context, an oops
+ * or a panic included. Acts on SHUTDOWN only, once; never sleeps or waits for a
+ * lock.
+ */
+static void hwerr_ho_dump(struct kmsg_dumper *dumper, struct kmsg_dump_detail *detail)
+{
+	const void *log = hwerr_capture_log();
+	void *blob = READ_ONCE(hwerr_ho_sealed);
+	int lost;
+
+	if (detail->reason != KMSG_DUMP_SHUTDOWN || !blob || !log)
+		return;
+	WRITE_ONCE(hwerr_ho_sealed, NULL);
+	lost = hwerr_handoff_late_rs(log, blob, hwerr_ho_sealed_size);
+	if (lost < 0)
+		pr_warn("hwerr: handoff: the records refused since the seal are not counted (%d)\n",
+			lost);
+	else if (lost)
+		pr_info("hwerr: handoff: the log's blob counts %d records lost\n", lost);
+}
+
+static struct kmsg_dumper hwerr_ho_dumper = {
+	.dump = hwerr_ho_dump,
+	.max_reason = KMSG_DUMP_SHUTDOWN,
+};
+
 int hwerr_handoff_seal(void)
 {
 	const void *log = hwerr_capture_log();
@@ -197,8 +239,13 @@ int hwerr_handoff_seal(void)
 				    hwerr_ho_restored.handoffs == U32_MAX ? U32_MAX :
 				    hwerr_ho_restored.handoffs + 1, boot_id);
 	/* Sealed: the blob is the next kernel's, never released here. */
-	if (ret >= 0)
+	if (ret >= 0) {
+		hwerr_ho_sealed_size = hwerr_ho_size;
+		WRITE_ONCE(hwerr_ho_sealed, hwerr_ho_blob);
 		hwerr_ho_blob = NULL;
+		if (!hwerr_ho_dumping)
+			hwerr_ho_dumping = !kmsg_dump_register(&hwerr_ho_dumper);
+	}
 	return ret;
 }
 EXPORT_SYMBOL_GPL(hwerr_handoff_seal);
@@ -208,6 +255,12 @@ void hwerr_handoff_release(void)
 	guard(mutex)(&hwerr_ho_lock);
 	hasys_kho_release(hwerr_ho_blob);
 	hwerr_ho_blob = NULL;
+	if (hwerr_ho_dumping) {
+		/* Waits for a dump that is running (RCU). */
+		kmsg_dump_unregister(&hwerr_ho_dumper);
+		hwerr_ho_dumping = false;
+	}
+	WRITE_ONCE(hwerr_ho_sealed, NULL);
 }
 EXPORT_SYMBOL_GPL(hwerr_handoff_release);
 

@@ -51,8 +51,12 @@ pub(crate) enum Appended {
 }
 
 impl From<RingError> for Error {
-    fn from(_: RingError) -> Self {
-        EINVAL
+    fn from(e: RingError) -> Self {
+        match e {
+            // A handoff's seal froze the log: the ring counted the record late.
+            RingError::Frozen => EROFS,
+            RingError::Invalid | RingError::BadSource => EINVAL,
+        }
     }
 }
 
@@ -282,6 +286,14 @@ impl Log {
         let n = ring.for_newest(max, f);
         ring.freeze();
         (n, ring.len())
+    }
+
+    /// Records the log refused since a handoff's seal froze it (`Ring::late`), or
+    /// `None` when the lock is held.
+    ///
+    /// Context: any, the kexec's last moment included: the lock is only tried.
+    pub(crate) fn try_late(&self) -> Option<u64> {
+        Some(self.ring.try_lock()?.ring.late())
     }
 
     /// Puts the records a handoff carried into a log nothing was appended to yet: the

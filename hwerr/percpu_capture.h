@@ -216,6 +216,19 @@ size_t hwerr_handoff_blob_size_rs(const void *log);
 int hwerr_handoff_seal_rs(const void *log, void *blob, size_t size, u32 handoffs,
 			  const u8 *boot_id);
 
+/**
+ * hwerr_handoff_late_rs - count the records refused since the seal (handoff.rs)
+ * @log: hwerr_capture_log().
+ * @blob: the blob hwerr_handoff_seal_rs() sealed, @size bytes.
+ *
+ * Adds the records the frozen log refused since the seal to the blob's lost count
+ * and checksums it again, so that the next kernel tells them in-band.
+ * Context: any, IRQs off included; never sleeps, only tries the log's lock.
+ * Return: the blob's lost count, -EBUSY if the log's lock was held, -EINVAL if
+ * @blob is not a sealed log blob.
+ */
+int hwerr_handoff_late_rs(const void *log, void *blob, size_t size);
+
 /*
  * hwerr_handoff_note - keep what the log's restore at load found, for
  * hwerr_handoff_restored() (kho.c). Context: module init, once.

@@ -70,7 +70,24 @@ pub fn filter_is_valid(filter: &Filter) -> bool {
     filter.source_mask & !ALL.source_mask == 0 && filter.severity_mask & !ALL.severity_mask == 0
 }
 
-/// Errors of the ring's fallible operations; the kernel maps them to `EINVAL`.
+/// How many errors a record refused by a frozen ring stands for: a storm summary
+/// (`F_COALESCED`) the errors it folded, a lost-record notice the captures it counts
+/// (dropped before the freeze: a capture the frozen ring refused is counted here
+/// already, and the kernel does not report it again), any other record one.
+pub fn late_weight(rec: &Record) -> u64 {
+    use zerocopy::FromBytes;
+
+    if rec.hdr.source == abi::SRC_LOST {
+        return Lost::read_from_prefix(&rec.payload[..]).map_or(1, |(l, _)| l.total);
+    }
+    if rec.hdr.flags & abi::F_COALESCED != 0 {
+        return u64::from(rec.hdr.count).max(1);
+    }
+    1
+}
+
+/// Errors of the ring's fallible operations; the kernel maps [`RingError::Frozen`]
+/// to `EROFS`, the others to `EINVAL`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RingError {
     /// A sequence number, `whence` or storage size out of range.
@@ -250,7 +267,7 @@ where
         self.frozen = true;
     }
 
-    /// Appends refused since [`Ring::freeze`].
+    /// Errors refused since [`Ring::freeze`] (see [`late_weight`]).
     pub fn late(&self) -> u64 {
         self.late
     }
@@ -297,7 +314,7 @@ where
             return Err(RingError::BadSource);
         }
         if self.frozen {
-            self.late = self.late.saturating_add(1);
+            self.late = self.late.saturating_add(late_weight(rec));
             return Err(RingError::Frozen);
         }
         let seq = self.next_seq;

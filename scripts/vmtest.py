@@ -1027,7 +1027,11 @@ def handoff_bench(args):
         if start in t and end in t:
             got[key] = t[end] - t[start]
             up = uptime(n)
-            split = f" (the new kernel's uptime then: {up:.2f} s)" if up is not None else ""
+            # The part before the new kernel's clock started: the firmware, or the old
+            # kernel's shutdown, purgatory and the decompression; the rest is the
+            # same boot and userspace in both.
+            split = (f" (the new kernel's uptime then: {up:.2f} s, so {got[key] - up:.2f} s "
+                     "before it started)" if up is not None else "")
             print(f"  {what:<44} {got[key]:8.2f} s{split}")
         else:
             print(f"  {what:<44}      n/a (no {start} or {end} time: see {res})")

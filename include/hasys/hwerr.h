@@ -308,6 +308,9 @@ int hwerr_handoff_preserve(void);
  * Drains the captures not logged yet, then copies the log's newest records, as many
  * as the blob holds, oldest first, and seals the blob: the next kernel's hwerr
  * restores them with their sequence numbers. The blob is then the next kernel's.
+ * From here the log refuses records (no sequence number is given twice); those it
+ * refuses until the kexec's kmsg_dump(KMSG_DUMP_SHUTDOWN) are counted into the
+ * blob's lost count there, and the next kernel tells them in-band.
  * Context: process context (the reboot notifier on the kexec path), may sleep.
  * Return: the records sealed; -ENOENT if nothing is preserved; -ENODEV if hwerr is
  * not capturing.
@@ -317,6 +320,7 @@ int hwerr_handoff_seal(void);
 /**
  * hwerr_handoff_release - give up the preserved log (an aborted handoff)
  *
+ * Also stops a sealed blob's late count (module unload).
  * Context: process context, may sleep. Does nothing when nothing is preserved.
  */
 void hwerr_handoff_release(void);

@@ -58,6 +58,7 @@
 //! blob; [`Writer::push`] adds the items, and [`Writer::seal`] writes the header and
 //! the checksum, the magic last. A blob torn mid-write has no magic, or a wrong
 //! checksum. An item pushed into a full buffer is refused and counted in `lost`.
+//! [`add_lost`] counts, in a sealed blob, the items that came too late for it.
 
 use crate::crc32::{crc32_zeroed, crc_update};
 
@@ -546,6 +547,32 @@ impl<'a> Writer<'a> {
         *dst_magic = *src_magic;
         size
     }
+}
+
+/// Adds `extra` to the `lost` of the blob sealed in `buf` (saturating) and updates its
+/// checksum: items that reached the owner after the seal and so could not be carried.
+/// Checks the blob first, as [`parse`] does (as `owner`'s); a buffer that is not one
+/// is left as it is, and the reason returned. Returns the new `lost`.
+///
+/// Writes `lost`, then the checksum: a blob torn between the two fails [`parse`]
+/// (`BadCrc`). Reads the whole blob once, to checksum it.
+pub fn add_lost(buf: &mut [u8], owner: Owner, extra: u32) -> Result<u32, Invalid> {
+    let (size, lost) = {
+        let blob = parse(buf, owner)?;
+        // The header and the items lie inside `buf` (`parse`).
+        let size = HEADER_SIZE.saturating_add(blob.items.len());
+        (size, blob.meta.lost.saturating_add(extra))
+    };
+    let blob = buf.get_mut(..size).ok_or(Invalid::Truncated)?;
+    let head = blob
+        .first_chunk_mut::<HEADER_SIZE>()
+        .ok_or(Invalid::TooShort)?;
+    set_field(head, LOST_OFF, lost.to_le_bytes());
+    let crc = checksum(blob);
+    if let Some(head) = blob.first_chunk_mut::<HEADER_SIZE>() {
+        set_field(head, CRC_OFF, crc.to_le_bytes());
+    }
+    Ok(lost)
 }
 
 /// The layout the module documentation gives.

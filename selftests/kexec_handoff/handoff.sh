@@ -17,9 +17,11 @@
 # the subtrees (KHO's debugfs lists them) and cluster_msg leaves for the handoff,
 # `abort` takes them away and cluster_msg rejoins; `hactl handoff --no-exec` and
 # `hactl handoff abort`; then the log is saved and `hactl handoff` runs the kexec
-# (kexec -s -l, prepare, kexec -e).
+# (kexec -s -l, prepare, kexec -e); its seal reports $LATE records after it froze the
+# log (debugfs hwerr/handoff_late, test kernels).
 # Stage 2: hwerr restored the log: every record of stage 1 with its sequence number
 # and contents, carried through one handoff (boot 1), then the handoff's own records;
+# the $LATE late records counted lost (the report, one lost record);
 # a new record continues the numbering; kexec_handoff is `restored` with its report
 # and its record; cluster_msg goes on from the epoch it carried; a new handoff can be
 # prepared and aborted. Then a second handoff,
@@ -48,6 +50,9 @@ CM=/sys/kernel/ha/cluster_msg
 HD=/sys/kernel/ha/hadetect
 CEC=/sys/kernel/debug/ras/cec/action_threshold
 SYNC=$OUT/sync
+# Records the first handoff's seal reports after it froze the log (test kernels:
+# debugfs hwerr/handoff_late).
+LATE=3
 
 pair_role A || exit 2
 
@@ -243,6 +248,8 @@ PYEOF
 
 # handoff_now <stage>: the kexec out of <stage>, through hactl handoff.
 handoff_now() {
+	# Records that come after the seal, in the first handoff (stage 2 checks them).
+	[ "$1" = 1 ] && echo $LATE >/sys/kernel/debug/hwerr/handoff_late
 	cat $CM/epoch >"$OUT/epoch-$1"
 	echo "$(date +%s%N)" >"$OUT/stage$1-kexec"
 	sync
@@ -255,7 +262,7 @@ handoff_now() {
 stage2() {
 	local last
 	ktap_print_header
-	ktap_set_plan 12
+	ktap_set_plan 13
 	hasys_load_all || ktap_exit_fail_msg "cannot load the hasys modules"
 	ktap_check "cluster_msg enabled again, B up" cluster_up
 	ktap_check "cluster_msg carried its epoch and goes on from it" carried 2
@@ -334,6 +341,20 @@ sys.exit(1 if bad else 0)
 PYEOF
 	}
 	ktap_check "every record of the old kernel, same number and contents, carried once" same
+	# The records stage 1's seal reported after it froze the log (handoff_now): the
+	# log refused them, the kexec's kmsg dump counted them into the blob, and they
+	# are told here, in the report and as one lost record.
+	late() {
+		grep -qx "records_lost $LATE" "$OUT/report.txt" &&
+			"$PY" - "$OUT/records-2.json" "$LATE" <<'PYEOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+lost = [(r["detail"]["reason"], r["detail"]["total"]) for r in recs if r["source"] == "lost"]
+print("# lost records:", lost)
+sys.exit(0 if lost == [("handoff", int(sys.argv[2]))] else 1)
+PYEOF
+	}
+	ktap_check "the $LATE records refused after the seal are counted lost and told" late
 	last=$(awk -F'"seq":' '/^\{/ { split($2, a, ","); s = a[1] } END { print s }' "$OUT/records-2.json")
 	cont() {
 		local n

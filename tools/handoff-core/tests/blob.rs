@@ -4,8 +4,8 @@
 //! corruption or truncation that gets through, and no panic on any input.
 
 use handoff_core::blob::{
-    checksum, parse, size_for, Blob, Invalid, Meta, Owner, WriteError, Writer, BOOT_ID_LEN,
-    HEADER_SIZE, MAGIC, MAX_ITEM_SIZE, VERSION,
+    add_lost, checksum, parse, size_for, Blob, Invalid, Meta, Owner, WriteError, Writer,
+    BOOT_ID_LEN, HEADER_SIZE, MAGIC, MAX_ITEM_SIZE, VERSION,
 };
 use handoff_core::crc32::{crc32, crc32_zeroed, crc_update};
 use proptest::prelude::*;
@@ -332,6 +332,55 @@ fn full_writer_counts_lost() {
     assert_eq!(parse(&buf, Owner::Hwerr).unwrap().meta().lost, u32::MAX);
 }
 
+/// add_lost counts late items into a sealed blob: only `lost` and the checksum change,
+/// saturating; anything that is not the owner's valid blob is refused and untouched.
+#[test]
+fn add_lost_counts_late_items() {
+    let (mut buf, size) = blob(24, 3);
+    buf.extend_from_slice(&[0x5a; 40]);
+    let before = buf.clone();
+    assert_eq!(add_lost(&mut buf, Owner::Hwerr, 7), Ok(meta().lost + 7));
+    let b = parse(&buf, Owner::Hwerr).unwrap();
+    assert_eq!(
+        b.meta(),
+        Meta {
+            lost: meta().lost + 7,
+            ..meta()
+        }
+    );
+    assert_eq!(get_u32(&buf, CRC_OFF), reference_checksum(&buf[..size]));
+    let changed: Vec<usize> = (0..buf.len()).filter(|&i| buf[i] != before[i]).collect();
+    assert!(
+        changed
+            .iter()
+            .all(|i| (CRC_OFF..CRC_OFF + 4).contains(i) || (LOST_OFF..LOST_OFF + 4).contains(i)),
+        "{changed:?}"
+    );
+    assert_eq!(add_lost(&mut buf, Owner::Hwerr, 0), Ok(meta().lost + 7));
+    assert_eq!(add_lost(&mut buf, Owner::Hwerr, u32::MAX), Ok(u32::MAX));
+    assert_eq!(parse(&buf, Owner::Hwerr).unwrap().meta().lost, u32::MAX);
+
+    let (good, _) = blob(24, 3);
+    for (owner, f, why) in [
+        (Owner::Hadetect, None, Invalid::WrongOwner),
+        (Owner::Hwerr, Some(BOOT_ID_OFF), Invalid::BadCrc),
+        (Owner::Hwerr, Some(0), Invalid::BadMagic),
+    ] {
+        let mut bad = good.clone();
+        if let Some(off) = f {
+            bad[off] ^= 1;
+        }
+        let kept = bad.clone();
+        assert_eq!(add_lost(&mut bad, owner, 1), Err(why));
+        assert_eq!(bad, kept);
+    }
+    let mut short = good[..HEADER_SIZE + 10].to_vec();
+    assert_eq!(
+        add_lost(&mut short, Owner::Hwerr, 1),
+        Err(Invalid::Truncated)
+    );
+}
+
 /// A new writer makes what the buffer held no blob, before anything is pushed.
 #[test]
 fn new_writer_invalidates() {
@@ -615,6 +664,48 @@ proptest! {
         // Cut at its end, the blob is the same; sealed again, it is the same bytes.
         prop_assert_eq!(parse(&buf[..sealed], owner), Ok(b));
         prop_assert_eq!(&reencode(&b), &buf[..sealed]);
+    }
+
+    /// Late items added to any sealed blob: it still parses, with the same items
+    /// and meta data but `lost`, which grew by them (saturating).
+    #[test]
+    fn add_lost_round_trip(
+        owner in arb_owner(),
+        item_size in 1usize..=64,
+        items in 0usize..24,
+        meta in arb_meta(),
+        extra in prop_oneof![0u32..10, any::<u32>()],
+    ) {
+        let size = size_for(item_size, items).unwrap();
+        let mut buf = vec![0u8; size];
+        let mut w = Writer::new(&mut buf, owner, item_size).unwrap();
+        for i in 0..items {
+            w.push(&item(i, item_size)).unwrap();
+        }
+        w.seal(&meta);
+        let want = meta.lost.saturating_add(extra);
+        prop_assert_eq!(add_lost(&mut buf, owner, extra), Ok(want));
+        let b = parse(&buf, owner).expect("still valid");
+        prop_assert_eq!(b.meta(), Meta { lost: want, ..meta });
+        prop_assert_eq!(b.count(), items);
+        for (i, it) in b.items().enumerate() {
+            prop_assert_eq!(it, &item(i, item_size)[..]);
+        }
+    }
+
+    /// No input makes add_lost panic, and it changes only what parses.
+    #[test]
+    fn add_lost_never_panics(data in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        for o in Owner::ALL {
+            let mut buf = data.clone();
+            match add_lost(&mut buf, o, 3) {
+                Ok(_) => prop_assert!(parse(&buf, o).is_ok()),
+                Err(e) => {
+                    prop_assert_eq!(parse(&data, o).err(), Some(e));
+                    prop_assert_eq!(&buf, &data);
+                }
+            }
+        }
     }
 
     /// No input makes parse panic.

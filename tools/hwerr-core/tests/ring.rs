@@ -420,3 +420,34 @@ fn frozen_ring_refuses_and_counts_but_still_reads() {
     let mut cur = r.cursor();
     assert_eq!(drain(&r, &mut cur, 64).len(), 3);
 }
+
+/// What a refused record counts as late: one error; a storm summary the errors it
+/// folded; a lost-record notice the captures it stands for.
+#[test]
+fn frozen_ring_counts_what_each_record_stands_for() {
+    let mut r = ring(16);
+    r.freeze();
+    let mut summary = record(abi::SRC_EDAC, 1);
+    summary.hdr.flags = abi::F_COALESCED;
+    summary.hdr.count = 7;
+    let notice = ring::lost_record(
+        &Lost {
+            reason: abi::LOST_CAPTURE,
+            total: 5,
+            ..Lost::default()
+        },
+        0,
+        0,
+        (1, 2),
+    );
+    assert_eq!(ring::late_weight(&record(abi::SRC_MCE, 0)), 1);
+    assert_eq!(ring::late_weight(&summary), 7);
+    assert_eq!(ring::late_weight(&notice), 5);
+    for (rec, late) in [(record(abi::SRC_MCE, 0), 1), (summary, 8), (notice, 13)] {
+        assert_eq!(r.append(&rec), Err(RingError::Frozen));
+        assert_eq!(r.late(), late);
+    }
+    // A summary that folded nothing still stands for one error.
+    summary.hdr.count = 0;
+    assert_eq!(ring::late_weight(&summary), 1);
+}

@@ -6,12 +6,14 @@
 //! first fields and its checksum recomputed (the magic, the version and the header
 //! size written, the owner, item size and count kept within range and the buffer),
 //! so that the fuzzer reaches the checks behind the checksum. Nothing may panic; what
-//! parses lies inside the input, and sealed again by a `Writer` from what parsed, it
-//! is the very same bytes.
+//! parses lies inside the input, sealed again by a `Writer` from what parsed it is
+//! the very same bytes, and `add_lost` on it changes nothing but `lost`.
 
 #![no_main]
 
-use handoff_core::blob::{checksum, parse, size_for, Blob, Owner, Writer, HEADER_SIZE, MAGIC};
+use handoff_core::blob::{
+    add_lost, checksum, parse, size_for, Blob, Owner, Writer, HEADER_SIZE, MAGIC,
+};
 use libfuzzer_sys::fuzz_target;
 
 fn check(buf: &[u8], b: &Blob<'_>) {
@@ -20,6 +22,14 @@ fn check(buf: &[u8], b: &Blob<'_>) {
     assert_eq!(Some(size), size_for(b.item_size(), b.count()));
     assert_eq!(b.items().len(), b.count());
     assert!(b.meta().handoffs >= 1);
+
+    // Late items counted in: still the same blob but for `lost`.
+    let mut late = buf.to_vec();
+    let lost = b.meta().lost.saturating_add(2);
+    assert_eq!(add_lost(&mut late, b.owner(), 2), Ok(lost));
+    let l = parse(&late, b.owner()).expect("valid after add_lost");
+    assert_eq!((l.meta().lost, l.count(), l.size()), (lost, b.count(), size));
+    assert!(l.items().eq(b.items()));
 
     // Written again, the blob is byte for byte the one that parsed.
     let mut again = vec![0u8; size];

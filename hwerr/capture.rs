@@ -268,6 +268,18 @@ fn begin(source: u8, severity: u8, force: bool) -> *mut Record {
     ptr::null_mut()
 }
 
+/// Takes the count of the captures dropped and not yet told in a lost record, as
+/// [`report_lost`] does, without logging it: a handoff's last moment adds it to the
+/// sealed blob's lost count. Context: any.
+pub(crate) fn take_unreported() -> u64 {
+    if !G.unreported_any.xchg(false, Acquire) {
+        return 0;
+    }
+    G.unreported
+        .iter()
+        .fold(0u64, |a, n| a.saturating_add(n.xchg(0, Relaxed)))
+}
+
 /// Logs one `SRC_LOST` record for the captures dropped so far. Context: any but NMI.
 fn report_lost(log: &Log) {
     if !G.unreported_any.xchg(false, Acquire) {

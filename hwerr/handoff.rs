@@ -153,14 +153,17 @@ unsafe extern "C" fn hwerr_handoff_seal_rs(
         // Room for `room` records: cannot fail.
         let _ = w.push(rec.as_bytes());
     });
+    // Identical records: past the storm burst (2 by default) they fold into a
+    // summary, which only the last moment's flush offers to the frozen log.
     #[cfg(CONFIG_HASYS_HWERR_INJECT)]
-    for i in 0..LATE_AT_SEAL.xchg(0, Relaxed) {
-        let data = [u64::from(i), 0, 0, 0];
+    for _ in 0..LATE_AT_SEAL.xchg(0, Relaxed) {
+        let data = [0u64; 4];
         // SAFETY: Every pointer is valid for the call. The frozen log refuses the
-        // record and counts it late, which is what is tested.
+        // record and counts it late, which is what is tested; forced, so that it does
+        // not depend on the software source being enabled.
         let _ = unsafe {
             crate::capture::hwerr_report_flags(
-                0,
+                crate::capture::REPORT_FORCE,
                 c"hwerr-inject".as_char_ptr(),
                 abi::SEV_INFO,
                 0x1a7e,
@@ -216,6 +219,9 @@ unsafe extern "C" fn hwerr_handoff_late_rs(
     let Some(late) = log.try_late() else {
         return EBUSY.to_errno();
     };
+    // Captures dropped whose lost record was never logged. Captures an NMI queued
+    // whose irq_work has not run are not counted (Documentation/hasys/kexec_handoff.rst).
+    let late = late.saturating_add(crate::capture::take_unreported());
     if late == 0 {
         return 0;
     }

@@ -20,8 +20,9 @@
 //! `/sys/kernel/debug/hwerr/handoff_corrupt` (mode 0200): `1` makes the next kexec
 //! handoff's seal corrupt the log's blob, for the test of the next kernel's refusal.
 //! `/sys/kernel/debug/hwerr/handoff_late` (mode 0200): `N` (0 to 1000) makes the next
-//! seal report N software records right after it froze the log, for the test that
-//! records arriving after the seal are counted lost in the next kernel.
+//! seal report N identical software records right after it froze the log (past the
+//! storm burst they fold), for the test that errors arriving after the seal are
+//! counted lost in the next kernel.
 //!
 //! Context: process (the debugfs callbacks).
 

@@ -203,13 +203,21 @@ static bool hwerr_ho_dumping;
  */
 static void hwerr_ho_dump(struct kmsg_dumper *dumper, struct kmsg_dump_detail *detail)
 {
-	const void *log = hwerr_capture_log();
-	void *blob = READ_ONCE(hwerr_ho_sealed);
+	const void *log;
+	void *blob;
 	int lost;
 
-	if (detail->reason != KMSG_DUMP_SHUTDOWN || !blob || !log)
+	if (detail->reason != KMSG_DUMP_SHUTDOWN)
 		return;
-	WRITE_ONCE(hwerr_ho_sealed, NULL);
+	/*
+	 * The log outlives this call: kmsg_dump() runs dumpers in an RCU read-side
+	 * section, and capture stops (the log freed) only after a synchronize_rcu(),
+	 * at unload, which unregisters this dumper first (hwerr_handoff_release()).
+	 */
+	log = hwerr_capture_log();
+	blob = xchg(&hwerr_ho_sealed, NULL);
+	if (!blob || !log)
+		return;
 	lost = hwerr_handoff_late_rs(log, blob, hwerr_ho_sealed_size);
 	if (lost < 0)
 		pr_warn("hwerr: handoff: the records refused since the seal are not counted (%d)\n",
@@ -241,7 +249,8 @@ int hwerr_handoff_seal(void)
 	/* Sealed: the blob is the next kernel's, never released here. */
 	if (ret >= 0) {
 		hwerr_ho_sealed_size = hwerr_ho_size;
-		WRITE_ONCE(hwerr_ho_sealed, hwerr_ho_blob);
+		/* Ordered after the size: the dumper reads it once it has the blob. */
+		smp_store_release(&hwerr_ho_sealed, hwerr_ho_blob);
 		hwerr_ho_blob = NULL;
 		if (!hwerr_ho_dumping)
 			hwerr_ho_dumping = !kmsg_dump_register(&hwerr_ho_dumper);

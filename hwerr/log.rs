@@ -282,18 +282,30 @@ impl Log {
     /// Context: any but NMI.
     pub(crate) fn seal(&self, max: usize, f: impl FnMut(&Record)) -> (usize, u64) {
         let mut guard = self.ring.lock();
-        let ring = &mut guard.ring;
+        let Inner { ring, storms } = &mut *guard;
+        // Summaries folded since the caller's flush are carried too.
+        storms.flush_all(&mut |s| {
+            let _ = ring.append(&s);
+        });
+        self.published.store(ring.next_seq(), Relaxed);
         let n = ring.for_newest(max, f);
         ring.freeze();
         (n, ring.len())
     }
 
-    /// Records the log refused since a handoff's seal froze it (`Ring::late`), or
-    /// `None` when the lock is held.
+    /// Errors the log refused since a handoff's seal froze it (`Ring::late`), or
+    /// `None` when the lock is held. The storm summaries still pending are offered
+    /// to the frozen ring first, so that the errors folded since the seal count too.
     ///
-    /// Context: any, the kexec's last moment included: the lock is only tried.
+    /// Context: any, the kexec's last moment included: the lock is only tried, and
+    /// nothing is allocated.
     pub(crate) fn try_late(&self) -> Option<u64> {
-        Some(self.ring.try_lock()?.ring.late())
+        let mut guard = self.ring.try_lock()?;
+        let Inner { ring, storms } = &mut *guard;
+        storms.flush_all(&mut |s| {
+            let _ = ring.append(&s);
+        });
+        Some(ring.late())
     }
 
     /// Puts the records a handoff carried into a log nothing was appended to yet: the

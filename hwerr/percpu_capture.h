@@ -221,11 +221,13 @@ int hwerr_handoff_seal_rs(const void *log, void *blob, size_t size, u32 handoffs
  * @log: hwerr_capture_log().
  * @blob: the blob hwerr_handoff_seal_rs() sealed, @size bytes.
  *
- * Adds the records the frozen log refused since the seal to the blob's lost count
- * and checksums it again, so that the next kernel tells them in-band.
- * Context: any, IRQs off included; never sleeps, only tries the log's lock.
- * Return: the blob's lost count, -EBUSY if the log's lock was held, -EINVAL if
- * @blob is not a sealed log blob.
+ * Adds the errors the frozen log refused since the seal (storm summaries still
+ * pending offered first) and the captures dropped without a lost record to the
+ * blob's lost count, and checksums it again, so that the next kernel tells them
+ * in-band. Context: any, IRQs off included; never sleeps, only tries the log's lock.
+ * Return: 0 when there was nothing to add (the blob untouched), else the blob's
+ * lost count; -EBUSY if the log's lock was held, -EINVAL if @blob is not a sealed
+ * log blob.
  */
 int hwerr_handoff_late_rs(const void *log, void *blob, size_t size);
 

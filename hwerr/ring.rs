@@ -72,8 +72,8 @@ pub fn filter_is_valid(filter: &Filter) -> bool {
 
 /// How many errors a record refused by a frozen ring stands for: a storm summary
 /// (`F_COALESCED`) the errors it folded, a lost-record notice the captures it counts
-/// (dropped before the freeze: a capture the frozen ring refused is counted here
-/// already, and the kernel does not report it again), any other record one.
+/// (captures the capture path dropped; one the frozen ring refused is counted here
+/// already, and the kernel gives it no notice of its own), any other record one.
 pub fn late_weight(rec: &Record) -> u64 {
     use zerocopy::FromBytes;
 

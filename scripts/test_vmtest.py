@@ -212,6 +212,17 @@ class MonitorTest(unittest.TestCase):
                 self.assertEqual(vmtest.monitor_cmd(sock, "info status"),
                                  "VM status: paused (prelaunch)")
                 self.assertIn("unknown command", vmtest.monitor_cmd(sock, "no-such-command"))
+                # A guest's requests: a malformed one fails; one QEMU takes ends
+                # `-done` with QEMU's reply in it (here a refusal: the vCPU never ran).
+                res = Path(tmp)
+                (res / "mce-request").write_text("0 2 bad\n")
+                vmtest.hostreq(res, sock)
+                self.assertTrue((res / "mce-failed").exists())
+                (res / "mce-request").write_text("0 2 0xbe0000000000009f 0x6 0x4567000 0\n")
+                vmtest.hostreq(res, sock)
+                self.assertFalse((res / "mce-request").exists())
+                self.assertRegex((res / "mce-done").read_text(),
+                                 r"^mce 0 2 0xbe0000000000009f 0x6 0x4567000 0: .*MCE")
             finally:
                 qemu.kill()
                 qemu.wait()

@@ -780,15 +780,18 @@ def hostreq(res, monitor):
             cmd = "mce " + " ".join(args)
         try:
             reply = monitor_cmd(monitor, cmd)
-            # QEMU's own refusals ("MCE capability is not enabled...") reach the
-            # guest, which cites the file when the request had no effect.
-            req.rename(res / f"{name}-done")
-            (res / f"{name}-done").write_text(f"{cmd}: {reply or 'no reply'}\n")
-            if reply:
-                print(f"vmtest: QEMU's monitor answered '{cmd}': {reply}")
         except OSError as e:
             print(f"vmtest: could not send '{cmd}' through the QEMU monitor: {e}")
             req.rename(res / f"{name}-failed")
+            continue
+        if reply:
+            print(f"vmtest: QEMU's monitor answered '{cmd}': {reply}")
+        # QEMU's own refusals ("MCE capability is not enabled...") reach the guest,
+        # which cites the file when the request had no effect: written into the
+        # request, then renamed, so the guest never sees `-done` empty.
+        with contextlib.suppress(OSError):
+            req.write_text(f"{cmd}: {reply or 'no reply'}\n")
+        req.rename(res / f"{name}-done")
 
 
 # The crash scenarios (crashdump): each is one VM booted with a crashkernel=

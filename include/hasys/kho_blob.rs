@@ -555,7 +555,8 @@ impl<'a> Writer<'a> {
 /// is left as it is, and the reason returned. Returns the new `lost`.
 ///
 /// Writes `lost`, then the checksum: a blob torn between the two fails [`parse`]
-/// (`BadCrc`). Reads the whole blob once, to checksum it.
+/// (`BadCrc`). Reads the whole blob twice: [`parse`] checks its checksum, then the
+/// new one is computed.
 pub fn add_lost(buf: &mut [u8], owner: Owner, extra: u32) -> Result<u32, Invalid> {
     let (size, lost) = {
         let blob = parse(buf, owner)?;

@@ -349,7 +349,8 @@ PYEOF
 			"$PY" - "$OUT/records-2.json" "$LATE" <<'PYEOF'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-lost = [(r["detail"]["reason"], r["detail"]["total"]) for r in recs if r["source"] == "lost"]
+lost = [(r["detail"]["reason"], r["detail"]["total"]) for r in recs
+        if r["source"] == "lost" and r["detail"]["reason"] == "handoff"]
 print("# lost records:", lost)
 sys.exit(0 if lost == [("handoff", int(sys.argv[2]))] else 1)
 PYEOF

@@ -2,7 +2,7 @@
 
 // Copyright (C) 2026 The hasys authors.
 
-//! The KHO blob, format version 1: the state one hasys module hands to the next
+//! The KHO blob, format version 2: the state one hasys module hands to the next
 //! kernel through Kexec HandOver (KHO), one blob per module's KHO subtree.
 //! Pure logic: no allocation, no clock, no panic on any input, bounded time.
 //!
@@ -18,6 +18,10 @@
 //! blob found under another module's subtree is refused, counts the handoffs the
 //! state has been through, and counts the items that could not be carried, so that
 //! readers are told of the loss in-band.
+//!
+//! The items' own layout is versioned too, per owner ([`Owner::item_version`]): a
+//! module whose items changed refuses a blob its predecessor sealed instead of
+//! misreading it, even when the item size stayed the same.
 //!
 //! # Layout
 //!
@@ -38,7 +42,8 @@
 //!  28   4  lost         items that could not be carried
 //!  32   8  sealed_ns    CLOCK_REALTIME when sealed, ns
 //!  40  16  boot_id      the sealing kernel's boot id
-//!  56   8  reserved     0
+//!  56   2  item_version the owner's item format, Owner::item_version
+//!  58   6  reserved     0
 //!  64      count items of item_size bytes
 //! ```
 //!
@@ -49,7 +54,8 @@
 //! `BadHeaderSize`, `WrongOwner` (an unknown owner, or not the one expected),
 //! `BadItemSize` (0 or above [`MAX_ITEM_SIZE`]), `Truncated` (the blob's size
 //! overflows, or the buffer ends before the last item), `BadCrc`, `ReservedNotZero`,
-//! `BadHandoffs` (0). Bytes past the last item are ignored. The items' contents are
+//! `BadHandoffs` (0), `BadItemVersion` (not the owner's). Bytes past the last item
+//! are ignored. The items' contents are
 //! not checked.
 //!
 //! # Writing
@@ -65,7 +71,7 @@ use crate::crc32::{crc32_zeroed, crc_update};
 /// The bytes a blob starts with.
 pub const MAGIC: [u8; 8] = *b"HASYSKHO";
 /// The format version this file speaks.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Bytes of the header.
 pub const HEADER_SIZE: usize = 64;
 /// The largest item, in bytes.
@@ -95,10 +101,12 @@ const LOST_OFF: usize = 28;
 const SEALED_NS_OFF: usize = 32;
 /// Offset of `boot_id`.
 const BOOT_ID_OFF: usize = 40;
+/// Offset of `item_version`.
+const ITEM_VERSION_OFF: usize = 56;
 /// Offset of `reserved`.
-const RESERVED_OFF: usize = 56;
+const RESERVED_OFF: usize = 58;
 /// Bytes of `reserved`.
-const RESERVED_LEN: usize = 8;
+const RESERVED_LEN: usize = 6;
 
 /// The module a blob belongs to: the one whose state it holds and whose subtree
 /// carries it.
@@ -139,6 +147,21 @@ impl Owner {
     /// The owner with code `code`; `None` for unknown codes.
     pub fn from_u16(code: u16) -> Option<Owner> {
         Self::ALL.into_iter().find(|o| o.code() == code)
+    }
+
+    /// The format of the owner's items that this build speaks, written into every
+    /// blob it seals and required of every blob it parses. Raise it with any change
+    /// to what an item holds or means (`hwerr`: a record of `include/hasys/hwerr.h`;
+    /// `hadetect`: `carry::Item`; `cluster_msg` and `kexec_handoff`: their `Carried`),
+    /// so that a kernel running another hasys refuses the blob
+    /// ([`Invalid::BadItemVersion`]) and restores nothing, rather than misreading it.
+    pub const fn item_version(self) -> u16 {
+        match self {
+            Owner::Hwerr => 1,
+            Owner::Hadetect => 1,
+            Owner::ClusterMsg => 1,
+            Owner::KexecHandoff => 1,
+        }
     }
 
     /// The owning module's name (`cluster_msg`).
@@ -208,11 +231,14 @@ pub enum Invalid {
     ReservedNotZero,
     /// `handoffs` is 0.
     BadHandoffs,
+    /// `item_version` is not the owner's [`Owner::item_version`]: its items are in a
+    /// format this build does not speak.
+    BadItemVersion,
 }
 
 impl Invalid {
     /// The number of reasons.
-    pub const NR: usize = 10;
+    pub const NR: usize = 11;
 
     /// Every reason, in [`Invalid::code`] order.
     pub const ALL: [Invalid; Self::NR] = [
@@ -226,6 +252,7 @@ impl Invalid {
         Invalid::BadCrc,
         Invalid::ReservedNotZero,
         Invalid::BadHandoffs,
+        Invalid::BadItemVersion,
     ];
 
     /// The reason's code, 1 to [`Invalid::NR`] in the order [`parse`] checks; 0 is
@@ -242,6 +269,7 @@ impl Invalid {
             Invalid::BadCrc => 8,
             Invalid::ReservedNotZero => 9,
             Invalid::BadHandoffs => 10,
+            Invalid::BadItemVersion => 11,
         }
     }
 
@@ -263,6 +291,7 @@ impl Invalid {
             Invalid::BadCrc => "bad-crc",
             Invalid::ReservedNotZero => "reserved-not-zero",
             Invalid::BadHandoffs => "bad-handoffs",
+            Invalid::BadItemVersion => "bad-item-version",
         }
     }
 }
@@ -398,6 +427,9 @@ pub fn parse(buf: &[u8], owner: Owner) -> Result<Blob<'_>, Invalid> {
     if meta.handoffs == 0 {
         return Err(Invalid::BadHandoffs);
     }
+    if u16::from_le_bytes(field(head, ITEM_VERSION_OFF)) != owner.item_version() {
+        return Err(Invalid::BadItemVersion);
+    }
     let items = blob.get(HEADER_SIZE..).unwrap_or_default();
     Ok(Blob {
         owner,
@@ -509,8 +541,8 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes the header: `meta`, with `lost` plus the items this writer refused
-    /// (saturating), the owner, the item size, the count and the checksum; the magic
-    /// last. Returns the blob's size, the header and the items pushed. `meta` is
+    /// (saturating), the owner and its item version, the item size, the count and
+    /// the checksum; the magic last. Returns the blob's size, the header and the items pushed. `meta` is
     /// written as it is: [`parse`] refuses a `handoffs` of 0.
     pub fn seal(self, meta: &Meta) -> usize {
         // The items pushed lie inside the buffer (`push`), so neither fallback is
@@ -532,6 +564,11 @@ impl<'a> Writer<'a> {
         set_field(&mut head, LOST_OFF, lost.to_le_bytes());
         set_field(&mut head, SEALED_NS_OFF, meta.sealed_ns.to_le_bytes());
         set_field(&mut head, BOOT_ID_OFF, meta.boot_id);
+        set_field(
+            &mut head,
+            ITEM_VERSION_OFF,
+            self.owner.item_version().to_le_bytes(),
+        );
         let items = self.buf.get(HEADER_SIZE..size).unwrap_or_default();
         let crc = !crc_update(crc_update(!0, &head), items);
         set_field(&mut head, CRC_OFF, crc.to_le_bytes());
@@ -583,7 +620,8 @@ const _: () = {
     assert!(OWNER_OFF + 2 == ITEM_SIZE_OFF && ITEM_SIZE_OFF + 2 == COUNT_OFF);
     assert!(COUNT_OFF + 4 == CRC_OFF && CRC_OFF + 4 == HANDOFFS_OFF);
     assert!(HANDOFFS_OFF + 4 == LOST_OFF && LOST_OFF + 4 == SEALED_NS_OFF);
-    assert!(SEALED_NS_OFF + 8 == BOOT_ID_OFF && BOOT_ID_OFF + BOOT_ID_LEN == RESERVED_OFF);
+    assert!(SEALED_NS_OFF + 8 == BOOT_ID_OFF && BOOT_ID_OFF + BOOT_ID_LEN == ITEM_VERSION_OFF);
+    assert!(ITEM_VERSION_OFF + 2 == RESERVED_OFF);
     assert!(RESERVED_OFF + RESERVED_LEN == HEADER_SIZE && HEADER_SIZE == 64);
     assert!(MAX_ITEM_SIZE <= 65535);
 };

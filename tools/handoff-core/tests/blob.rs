@@ -21,7 +21,8 @@ const HANDOFFS_OFF: usize = 24;
 const LOST_OFF: usize = 28;
 const SEALED_NS_OFF: usize = 32;
 const BOOT_ID_OFF: usize = 40;
-const RESERVED_OFF: usize = 56;
+const ITEM_VERSION_OFF: usize = 56;
+const RESERVED_OFF: usize = 58;
 
 /// The meta data of the tests' blobs.
 fn meta() -> Meta {
@@ -97,7 +98,7 @@ fn reference_checksum(blob: &[u8]) -> u32 {
 #[test]
 fn sizes() {
     assert_eq!(&MAGIC, b"HASYSKHO");
-    assert_eq!(VERSION, 1);
+    assert_eq!(VERSION, 2);
     assert_eq!((HEADER_SIZE, MAX_ITEM_SIZE, BOOT_ID_LEN), (64, 4096, 16));
     assert_eq!(size_for(1, 0), Some(64));
     assert_eq!(size_for(256, 3), Some(64 + 768));
@@ -130,6 +131,7 @@ fn names() {
             "bad-crc",
             "reserved-not-zero",
             "bad-handoffs",
+            "bad-item-version",
         ]
     );
     for (i, e) in Invalid::ALL.into_iter().enumerate() {
@@ -138,13 +140,14 @@ fn names() {
     }
     assert_eq!(Invalid::ALL.len(), Invalid::NR);
     assert_eq!(Invalid::from_code(0), None);
-    assert_eq!(Invalid::from_code(11), None);
+    assert_eq!(Invalid::from_code(12), None);
 
     assert_eq!(
         Owner::ALL.map(Owner::name),
         ["hwerr", "hadetect", "cluster_msg", "kexec_handoff"]
     );
     assert_eq!(Owner::ALL.map(Owner::code), [1, 2, 3, 4]);
+    assert_eq!(Owner::ALL.map(Owner::item_version), [1, 1, 1, 1]);
     for o in Owner::ALL {
         assert_eq!(Owner::from_u16(o.code()), Some(o));
     }
@@ -195,7 +198,7 @@ fn layout() {
     let (buf, size) = blob(24, 3);
     assert_eq!(size, 64 + 72);
     assert_eq!(&buf[..8], b"HASYSKHO");
-    assert_eq!(get_u16(&buf, VERSION_OFF), 1);
+    assert_eq!(get_u16(&buf, VERSION_OFF), 2);
     assert_eq!(get_u16(&buf, HEADER_SIZE_OFF), 64);
     assert_eq!(get_u16(&buf, OWNER_OFF), 1);
     assert_eq!(get_u16(&buf, ITEM_SIZE_OFF), 24);
@@ -208,7 +211,8 @@ fn layout() {
         &meta().sealed_ns.to_le_bytes()
     );
     assert_eq!(&buf[BOOT_ID_OFF..BOOT_ID_OFF + 16], b"0123456789abcdef");
-    assert_eq!(&buf[RESERVED_OFF..64], &[0; 8]);
+    assert_eq!(get_u16(&buf, ITEM_VERSION_OFF), Owner::Hwerr.item_version());
+    assert_eq!(&buf[RESERVED_OFF..64], &[0; 6]);
     for i in 0..3 {
         assert_eq!(&buf[64 + 24 * i..64 + 24 * (i + 1)], &item(i, 24)[..]);
     }
@@ -390,6 +394,38 @@ fn new_writer_invalidates() {
     assert_eq!(parse(&buf, Owner::Hwerr), Err(Invalid::BadMagic));
 }
 
+/// A blob whose items are in another format than its owner's in this build (a kernel
+/// running another hasys sealed it) is refused whole, checksum and all else intact;
+/// so is a blob of format version 1, which had no item version.
+#[test]
+fn other_item_versions_are_refused() {
+    for o in Owner::ALL {
+        let mut buf = vec![0u8; size_for(8, 2).unwrap()];
+        let mut w = Writer::new(&mut buf, o, 8).unwrap();
+        w.push(&[1; 8]).unwrap();
+        w.push(&[2; 8]).unwrap();
+        w.seal(&meta());
+        assert!(parse(&buf, o).is_ok());
+        for v in [0, o.item_version() - 1, o.item_version() + 1, u16::MAX] {
+            if v == o.item_version() {
+                continue;
+            }
+            let mut other = buf.clone();
+            set_u16(&mut other, ITEM_VERSION_OFF, v);
+            reseal(&mut other);
+            assert_eq!(parse(&other, o), Err(Invalid::BadItemVersion), "{o:?} {v}");
+            let mut extra = other.clone();
+            assert_eq!(add_lost(&mut extra, o, 1), Err(Invalid::BadItemVersion));
+            assert_eq!(extra, other, "a refused blob is left as it was");
+        }
+        let mut v1 = buf.clone();
+        set_u16(&mut v1, VERSION_OFF, 1);
+        set_u16(&mut v1, ITEM_VERSION_OFF, 0);
+        reseal(&mut v1);
+        assert_eq!(parse(&v1, o), Err(Invalid::BadVersion));
+    }
+}
+
 /// What a single-bit flip at `byte` of a blob in `buf` must be refused with.
 fn flip_error(buf: &[u8], byte: usize) -> Invalid {
     match byte {
@@ -470,8 +506,9 @@ fn patched(f: impl FnOnce(&mut [u8])) -> Vec<u8> {
 
 /// Breaks the checks behind the checksum (which `patched` recomputes).
 fn break_after_crc(b: &mut [u8]) {
-    b[RESERVED_OFF + 7] = 1;
+    b[RESERVED_OFF + 5] = 1;
     set_u32(b, HANDOFFS_OFF, 0);
+    set_u16(b, ITEM_VERSION_OFF, 0);
 }
 
 /// Breaks every check from `item_size` on; the checksum stays wrong.
@@ -569,13 +606,24 @@ fn validation_order() {
             Invalid::ReservedNotZero,
             patched(|b| {
                 break_after_crc(b);
-                b[RESERVED_OFF + 7] = 0;
+                b[RESERVED_OFF + 5] = 0;
                 b[RESERVED_OFF] = 0x80;
             }),
         ),
         (
             Invalid::BadHandoffs,
-            patched(|b| set_u32(b, HANDOFFS_OFF, 0)),
+            patched(|b| {
+                set_u32(b, HANDOFFS_OFF, 0);
+                set_u16(b, ITEM_VERSION_OFF, 0);
+            }),
+        ),
+        (
+            Invalid::BadItemVersion,
+            patched(|b| set_u16(b, ITEM_VERSION_OFF, 0)),
+        ),
+        (
+            Invalid::BadItemVersion,
+            patched(|b| set_u16(b, ITEM_VERSION_OFF, Owner::Hwerr.item_version() + 1)),
         ),
     ];
     for (want, buf) in &cases {

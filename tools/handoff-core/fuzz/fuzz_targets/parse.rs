@@ -4,7 +4,8 @@
 //!
 //! The input is parsed as it is, for every owner, and again with a valid header's
 //! first fields and its checksum recomputed (the magic, the version and the header
-//! size written, the owner, item size and count kept within range and the buffer),
+//! size written, the owner, item size and count kept within range and the buffer,
+//! and half the time the owner's item version),
 //! so that the fuzzer reaches the checks behind the checksum. Nothing may panic; what
 //! parses lies inside the input, sealed again by a `Writer` from what parsed it is
 //! the very same bytes, and `add_lost` on it changes nothing but `lost`.
@@ -12,7 +13,7 @@
 #![no_main]
 
 use handoff_core::blob::{
-    add_lost, checksum, parse, size_for, Blob, Owner, Writer, HEADER_SIZE, MAGIC,
+    add_lost, checksum, parse, size_for, Blob, Owner, Writer, HEADER_SIZE, MAGIC, VERSION,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -54,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut buf = data.to_vec();
     buf[..8].copy_from_slice(&MAGIC);
-    buf[8..10].copy_from_slice(&1u16.to_le_bytes());
+    buf[8..10].copy_from_slice(&VERSION.to_le_bytes());
     buf[10..12].copy_from_slice(&(HEADER_SIZE as u16).to_le_bytes());
     let owner = Owner::ALL[usize::from(buf[12]) % Owner::NR];
     buf[12..14].copy_from_slice(&owner.code().to_le_bytes());
@@ -66,6 +67,12 @@ fuzz_target!(|data: &[u8]| {
     let size = size_for(item_size, count).expect("within the input");
     let crc = checksum(&buf[..size]);
     buf[20..24].copy_from_slice(&crc.to_le_bytes());
+    // Half the time the owner's item version, so that valid blobs are common.
+    if buf[56] & 1 == 0 {
+        buf[56..58].copy_from_slice(&owner.item_version().to_le_bytes());
+        let crc = checksum(&buf[..size]);
+        buf[20..24].copy_from_slice(&crc.to_le_bytes());
+    }
     match parse(&buf, owner) {
         Ok(b) => check(&buf, &b),
         Err(e) => assert!(e.code() > 8, "{e:?} after the checksum was fixed"),

@@ -33,7 +33,7 @@ const NAME: &CStr = c"hasys-hwerr";
 /// The largest blob KHO allocates in one piece (`MAX_PAGE_ORDER` on x86: 4 MiB).
 const BLOB_MAX: usize = 4 << 20;
 
-/// Refusal codes above `kho_blob::Invalid`'s (1 to 10), for `refused`.
+/// Refusal codes above `kho_blob::Invalid`'s (1 to `Invalid::NR`), for `refused`.
 const REFUSED_ITEM_SIZE: u32 = 100;
 /// A record's header is not one this hwerr writes (size, version, source, severity).
 const REFUSED_RECORD: u32 = 101;

@@ -55,8 +55,7 @@
 //! `BadItemSize` (0 or above [`MAX_ITEM_SIZE`]), `Truncated` (the blob's size
 //! overflows, or the buffer ends before the last item), `BadCrc`, `ReservedNotZero`,
 //! `BadHandoffs` (0), `BadItemVersion` (not the owner's). Bytes past the last item
-//! are ignored. The items' contents are
-//! not checked.
+//! are ignored. The items' contents are not checked.
 //!
 //! # Writing
 //!
@@ -542,8 +541,8 @@ impl<'a> Writer<'a> {
 
     /// Writes the header: `meta`, with `lost` plus the items this writer refused
     /// (saturating), the owner and its item version, the item size, the count and
-    /// the checksum; the magic last. Returns the blob's size, the header and the items pushed. `meta` is
-    /// written as it is: [`parse`] refuses a `handoffs` of 0.
+    /// the checksum; the magic last. Returns the blob's size, the header and the
+    /// items pushed. `meta` is written as it is: [`parse`] refuses a `handoffs` of 0.
     pub fn seal(self, meta: &Meta) -> usize {
         // The items pushed lie inside the buffer (`push`), so neither fallback is
         // taken.

@@ -64,15 +64,13 @@ fuzz_target!(|data: &[u8]| {
     let room = (buf.len() - HEADER_SIZE) / item_size;
     let count = u32::from_le_bytes(buf[16..20].try_into().unwrap()) as usize % (room + 1);
     buf[16..20].copy_from_slice(&(count as u32).to_le_bytes());
-    let size = size_for(item_size, count).expect("within the input");
-    let crc = checksum(&buf[..size]);
-    buf[20..24].copy_from_slice(&crc.to_le_bytes());
     // Half the time the owner's item version, so that valid blobs are common.
     if buf[56] & 1 == 0 {
         buf[56..58].copy_from_slice(&owner.item_version().to_le_bytes());
-        let crc = checksum(&buf[..size]);
-        buf[20..24].copy_from_slice(&crc.to_le_bytes());
     }
+    let size = size_for(item_size, count).expect("within the input");
+    let crc = checksum(&buf[..size]);
+    buf[20..24].copy_from_slice(&crc.to_le_bytes());
     match parse(&buf, owner) {
         Ok(b) => check(&buf, &b),
         Err(e) => assert!(e.code() > 8, "{e:?} after the checksum was fixed"),
